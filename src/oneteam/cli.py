@@ -1,0 +1,143 @@
+"""The ``oneteam`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path(os.environ.get("ONETEAM_DATA_DIR", ".oneteam"))
+DEFAULT_URL = os.environ.get("ONETEAM_LEDGER_URL", "http://127.0.0.1:7545")
+
+
+def _ledger_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ledger = sub.add_parser("ledger", help="the consortium ledger: keys, node, benchmark")
+    lsub = ledger.add_subparsers(dest="ledger_command", required=True)
+
+    keygen = lsub.add_parser("keygen", help="write a new Ed25519 key file (mode 600)")
+    keygen.add_argument("path", type=Path)
+    keygen.add_argument("--label", default="")
+
+    init = lsub.add_parser("init", help="create a node's data directory and genesis")
+    init.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "ledger")
+    init.add_argument("--chain-id", default="oneteam-dev")
+
+    start = lsub.add_parser("start", help="run a validator node")
+    _node_options(start)
+
+    status = lsub.add_parser("status", help="ask a node for its status")
+    status.add_argument("--url", default=DEFAULT_URL)
+    status.add_argument("--json", action="store_true")
+
+    bench = lsub.add_parser("bench", help="measure committed TPS against the verify ceiling")
+    from oneteam.ledger.bench import add_arguments
+
+    add_arguments(bench)
+
+
+def _node_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "ledger")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7545)
+    parser.add_argument("--serial", action="store_true",
+                        help="verify and execute one transaction after another")
+    parser.add_argument("--block-txs-max", type=int, default=4096)
+    parser.add_argument("--block-interval-ms", type=int, default=50)
+    parser.add_argument("--mempool-capacity", type=int, default=200_000)
+    parser.add_argument("--exec-workers", type=int, default=1)
+    parser.add_argument("--verify-workers", type=int, default=None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oneteam", description="OneTeam: the AI alliance's "
+                                     "platform and consortium ledger")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="run OneTeam locally (for now: one ledger node)")
+    _node_options(up)
+    _ledger_parser(sub)
+    return parser
+
+
+def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
+    from oneteam.ledger.server import GENESIS_FILE, init_data_dir, open_node, serve
+
+    if not (args.data_dir / GENESIS_FILE).exists():
+        if not init_if_missing:
+            print(f"error: {args.data_dir} is not initialized; run: oneteam ledger init "
+                  f"--data-dir {args.data_dir}", file=sys.stderr)
+            return 2
+        info = init_data_dir(args.data_dir)
+        print(f"initialized {args.data_dir} (chain {info['chain_id']})")
+    node = open_node(
+        args.data_dir,
+        serial=args.serial,
+        block_txs_max=args.block_txs_max,
+        block_interval_ms=args.block_interval_ms,
+        mempool_capacity=args.mempool_capacity,
+        exec_workers=args.exec_workers,
+        verify_workers=args.verify_workers,
+    )
+    asyncio.run(serve(node, args.host, args.port))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except (FileNotFoundError, FileExistsError, PermissionError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "up":
+        return _start(args, init_if_missing=True)
+    command = args.ledger_command
+    if command == "keygen":
+        from oneteam.ledger.keys import KeyPair, write_key_file
+
+        keypair = KeyPair.generate()
+        write_key_file(args.path, keypair, label=args.label)
+        print(keypair.public_key.hex())
+        return 0
+    if command == "init":
+        from oneteam.ledger.server import init_data_dir
+
+        info = init_data_dir(args.data_dir, chain_id=args.chain_id)
+        print(json.dumps(info, indent=2))
+        return 0
+    if command == "start":
+        return _start(args, init_if_missing=False)
+    if command == "status":
+        from oneteam.ledger.client import LedgerClientError, SyncLedgerClient
+
+        try:
+            status = SyncLedgerClient(args.url, timeout_s=5).status()
+        except LedgerClientError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        if args.json:
+            print(json.dumps(status, indent=2))
+        else:
+            stats = status["statistics"]
+            print(f"chain {status['chain_id']}  height {status['height']}  "
+                  f"tip {status['tip_hash'][:16]}…  mempool {stats['mempool']['pending']}  "
+                  f"committed {stats['committed_txs']} txs")
+        return 0
+    if command == "bench":
+        from oneteam.ledger.bench import run
+
+        return run(args)
+    raise AssertionError(f"unhandled command {command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""``oneteam ledger bench``: committed TPS of a real node, against the verify ceiling.
+
+Pre-signs N ``credits.transfer`` transactions among S accounts, starts a node
+in a separate process, submits through the real client API, follows the block
+stream until every accepted transaction is committed, and measures in the same
+run the ceiling: Ed25519 verifications per second on all cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from oneteam.ledger import keys
+from oneteam.ledger.client import LedgerClient, LedgerClientError
+from oneteam.ledger.contracts.credits import Transfer
+from oneteam.ledger.genesis import Genesis, GenesisMember, write_genesis
+from oneteam.ledger.keys import KeyPair, write_key_file
+from oneteam.ledger.tx import SIGNING_DOMAIN, SignedTx, TxBody, encode_tx
+
+CHAIN_ID = "oneteam-bench"
+CEILING_SECONDS = 2.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tx", type=int, default=100_000, help="transfers to commit")
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--hot-key-ratio", type=float, default=0.01,
+                        help="share of transfers paying the one hot account")
+    parser.add_argument("--serial", action="store_true",
+                        help="node verifies and executes one transaction after another")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offer the load at this many tx/s (0: all at once)")
+    parser.add_argument("--batch", type=int, default=1000, help="transactions per request")
+    parser.add_argument("--in-flight", type=int, default=4, help="requests in flight at once")
+    parser.add_argument("--exec-workers", type=int, default=1)
+    parser.add_argument("--block-txs-max", type=int, default=4096)
+    parser.add_argument("--block-interval-ms", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout-s", type=float, default=600.0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _keypair(index: int, seed: int) -> KeyPair:
+    return KeyPair.from_seed(hashlib.sha256(f"bench/{seed}/{index}".encode()).digest())
+
+
+def _account(index: int) -> str:
+    return f"acct-{index:06d}"
+
+
+def make_workload(tx_count: int, accounts: int, hot_ratio: float, seed: int
+                  ) -> tuple[Genesis, KeyPair, list[bytes]]:
+    """Genesis with ``accounts`` members, the validator key, and the signed transfers."""
+    if accounts < 2:
+        raise ValueError("the benchmark needs at least 2 accounts")
+    if not 0 <= hot_ratio <= 1:
+        raise ValueError("--hot-key-ratio must be within 0..1")
+    pairs = [_keypair(i, seed) for i in range(accounts)]
+    validator = _keypair(-1, seed)
+    genesis = Genesis(
+        chain_id=CHAIN_ID,
+        members=[GenesisMember(org=_account(i), name=f"Bench account {i}",
+                               keys=[pairs[i].public_key.hex()], credits=10**12)
+                 for i in range(accounts)],
+        validators=[validator.public_key.hex()],
+    )
+    rng = random.Random(seed)
+    plan: list[tuple[int, int, int]] = []  # sender, nonce, recipient
+    nonces = [0] * accounts
+    for i in range(tx_count):
+        sender = i % accounts
+        if rng.random() < hot_ratio and sender != 0:
+            recipient = 0
+        else:
+            recipient = rng.randrange(1, accounts)
+            if recipient == sender:
+                recipient = 1 + (recipient % (accounts - 1))
+        plan.append((sender, nonces[sender], recipient))
+        nonces[sender] += 1
+
+    def sign(part: list[tuple[int, int, int]]) -> list[bytes]:
+        return [encode_tx(pairs[s], chain_id=CHAIN_ID, org=_account(s), nonce=n,
+                          op="credits.transfer", args=Transfer(to=_account(r), amount=1))
+                for s, n, r in part]
+
+    workers = os.cpu_count() or 1
+    step = -(-len(plan) // workers)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = pool.map(sign, [plan[i:i + step] for i in range(0, len(plan), step)])
+        wires = [w for part in parts for w in part]
+    return genesis, validator, wires
+
+
+def measure_ceiling(wires: list[bytes], seconds: float = CEILING_SECONDS) -> float:
+    """Ed25519 verifications per second on all cores, over the benchmark's own transactions."""
+    signed = [msgspec.msgpack.decode(w, type=SignedTx) for w in wires[:20_000]]
+    jobs = [(msgspec.msgpack.decode(s.body, type=TxBody).sender, SIGNING_DOMAIN + s.body,
+             s.signature) for s in signed]
+    workers = os.cpu_count() or 1
+
+    def run(_: int) -> int:
+        done = 0
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            for public_key, message, signature in jobs[:1000]:
+                if not keys.verify(public_key, message, signature):
+                    raise RuntimeError("benchmark signature failed to verify")
+            done += 1000
+        return done
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        total = sum(pool.map(run, range(workers)))
+    return total / (time.perf_counter() - start)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _percentile(sorted_values: list[float], share: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, int(share * len(sorted_values)))
+    return sorted_values[index]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
+                 txids: list[bytes]) -> dict[str, Any]:
+    submitted_at: dict[bytes, float] = {}
+    committed_at: dict[bytes, float] = {}
+    rejected: dict[str, int] = {}
+    expected = {t for t in txids}
+    all_committed = asyncio.Event()
+    accepted_total = 0
+    submissions_done = False
+
+    async with LedgerClient(url, timeout_s=args.timeout_s) as client:
+        stream_ready = asyncio.Event()
+
+        async def follow() -> None:
+            async for event in client.blocks(txids=True):
+                now = time.perf_counter()
+                stream_ready.set()
+                for hex_id in event.get("txids", []):
+                    txid = bytes.fromhex(hex_id)
+                    if txid in expected:
+                        committed_at[txid] = now
+                if submissions_done and len(committed_at) >= accepted_total:
+                    all_committed.set()
+
+        follower = asyncio.create_task(follow())
+        # The stream says ": connected" before any block; give it a moment to attach.
+        await asyncio.sleep(0.2)
+        semaphore = asyncio.Semaphore(args.in_flight)
+        batches = [list(range(i, min(i + args.batch, len(wires))))
+                   for i in range(0, len(wires), args.batch)]
+
+        async def send(batch: list[int]) -> None:
+            nonlocal accepted_total
+            async with semaphore:
+                now = time.perf_counter()
+                for index in batch:
+                    submitted_at[txids[index]] = now
+                results = await client.submit_batch([wires[i] for i in batch])
+                for (txid, code, _reason) in results:
+                    if code == "accepted":
+                        accepted_total += 1
+                    else:
+                        rejected[code] = rejected.get(code, 0) + 1
+                        if txid is not None:
+                            expected.discard(txid)
+
+        start = time.perf_counter()
+        tasks = []
+        for number, batch in enumerate(batches):
+            if args.rate > 0:
+                due = start + number * len(batch) / args.rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(batch)))
+        await asyncio.gather(*tasks)
+        submissions_done = True
+        if len(committed_at) >= accepted_total:
+            all_committed.set()
+        try:
+            await asyncio.wait_for(all_committed.wait(), args.timeout_s)
+        except TimeoutError:
+            pass
+        end = max(committed_at.values(), default=time.perf_counter())
+        follower.cancel()
+    latencies = sorted((committed_at[t] - submitted_at[t]) * 1000 for t in committed_at)
+    return {
+        "committed": len(committed_at),
+        "accepted": accepted_total,
+        "rejected": rejected,
+        "seconds": end - start,
+        "latency_ms_p50": _percentile(latencies, 0.50),
+        "latency_ms_p99": _percentile(latencies, 0.99),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    say = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    cores = os.cpu_count() or 1
+    say(f"signing {args.tx} transfers among {args.accounts} accounts …")
+    genesis, validator, wires = make_workload(args.tx, args.accounts, args.hot_key_ratio,
+                                              args.seed)
+    txids = [hashlib.sha256(msgspec.msgpack.decode(w, type=SignedTx).body).digest()
+             for w in wires]
+    say("measuring the verify ceiling on all cores …")
+    ceiling = measure_ceiling(wires)
+    with tempfile.TemporaryDirectory(prefix="oneteam-bench-") as tmp:
+        data_dir = Path(tmp) / "node"
+        data_dir.mkdir()
+        write_genesis(data_dir / "genesis.json", genesis)
+        write_key_file(data_dir / "node_key.json", validator, label="bench validator")
+        port = _free_port()
+        command = [sys.executable, "-m", "oneteam.cli", "ledger", "start",
+                   "--data-dir", str(data_dir), "--port", str(port),
+                   "--block-txs-max", str(args.block_txs_max),
+                   "--block-interval-ms", str(args.block_interval_ms),
+                   "--exec-workers", str(args.exec_workers),
+                   "--mempool-capacity", str(max(200_000, args.tx + 1000))]
+        if args.serial:
+            command.append("--serial")
+        node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            assert node.stdout is not None
+            line = node.stdout.readline().decode()
+            if "ready" not in line:
+                raise RuntimeError(f"node did not start: {line}{node.stdout.read().decode()}")
+            url = f"http://127.0.0.1:{port}"
+            say(f"node up at {url}; submitting …")
+            result = asyncio.run(_drive(url, wires, args, txids))
+            peak_rss_mb = _peak_rss_mb(node.pid)
+        except LedgerClientError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        finally:
+            node.send_signal(signal.SIGTERM)
+            try:
+                node.wait(10)
+            except subprocess.TimeoutExpired:
+                node.kill()
+    seconds = result["seconds"]
+    committed_tps = result["committed"] / seconds if seconds > 0 else 0.0
+    report = {
+        "tx": args.tx,
+        "accounts": args.accounts,
+        "hot_key_ratio": args.hot_key_ratio,
+        "committed": result["committed"],
+        "rejected": result["rejected"],
+        "seconds": round(seconds, 3),
+        "committed_tps": round(committed_tps, 1),
+        "ceiling_verify_per_s": round(ceiling, 1),
+        "ratio": round(committed_tps / ceiling, 3) if ceiling else 0.0,
+        "latency_ms_p50": round(result["latency_ms_p50"], 1),
+        "latency_ms_p99": round(result["latency_ms_p99"], 1),
+        "offered_rate": args.rate or None,
+        "cores": cores,
+        "mode": "serial" if args.serial else "parallel",
+        "exec_workers": 1 if args.serial else args.exec_workers,
+        "node_peak_rss_mb": round(peak_rss_mb, 1),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for key, value in report.items():
+            print(f"{key:22} {value}")
+    ok = result["committed"] == result["accepted"] == args.tx
+    return 0 if ok else 1
