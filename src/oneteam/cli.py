@@ -50,6 +50,8 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mempool-capacity", type=int, default=200_000)
     parser.add_argument("--exec-workers", type=int, default=1)
     parser.add_argument("--verify-workers", type=int, default=None)
+    parser.add_argument("--verify-mode", choices=("threads", "processes"), default="threads",
+                        help="verify signatures on a thread pool or a process pool")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +83,7 @@ def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
         mempool_capacity=args.mempool_capacity,
         exec_workers=args.exec_workers,
         verify_workers=args.verify_workers,
+        verify_mode=args.verify_mode,
     )
     asyncio.run(serve(node, args.host, args.port))
     return 0

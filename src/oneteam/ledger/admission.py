@@ -2,21 +2,32 @@
 
 The work per transaction (msgpack decoding, canonical-form and range checks,
 Ed25519 verification) is stateless, so a batch is cut into one chunk per
-worker thread. libsodium releases the GIL while it verifies, which is where
-almost all the time goes, so the threads really run in parallel.
+worker. Two pools do this, chosen by ``mode``:
+
+- ``threads``: a thread pool in the node's process. libsodium releases the GIL
+  while it verifies, so the threads verify in parallel; but every verification
+  must take the GIL back afterwards, and while the event loop or the commit
+  thread runs Python the verifier threads wait for it (the "convoy" effect).
+- ``processes``: a pool of worker processes (started with ``forkserver``, so
+  the node's threads are never forked). Each verifies whole chunks with no GIL
+  to share and sends back only a verdict per transaction; the node then decodes
+  the valid ones once more, which costs a few microseconds and no signature
+  check. docs/BENCHMARKS.md compares the two.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from oneteam.ledger.errors import LedgerError
-from oneteam.ledger.tx import Transaction, decode_and_verify
+from oneteam.ledger.tx import Transaction, decode_and_verify, decode_unverified
 
 CHUNK_MIN = 64
+MODES = ("threads", "processes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +49,40 @@ def _verify_chunk(wires: list[bytes], chain_id: str) -> list[Verdict]:
     return out
 
 
-class Verifier:
-    """A pool of verification threads; ``workers=1`` is the serial baseline."""
+def _verify_chunk_verdicts(wires: list[bytes], chain_id: str) -> list[tuple[str, str] | None]:
+    """In a worker process: None for a valid transaction, else (code, reason)."""
+    out: list[tuple[str, str] | None] = []
+    for wire in wires:
+        try:
+            decode_and_verify(wire, chain_id)
+        except LedgerError as error:
+            out.append((error.code, error.reason))
+        else:
+            out.append(None)
+    return out
 
-    def __init__(self, chain_id: str, workers: int | None = None) -> None:
+
+def _warm_up() -> int:
+    return os.getpid()
+
+
+class Verifier:
+    """A pool of verification workers; ``workers=1`` is the serial baseline."""
+
+    def __init__(self, chain_id: str, workers: int | None = None, mode: str = "threads") -> None:
+        if mode not in MODES:
+            raise ValueError(f"verification mode must be one of {MODES}, not {mode!r}")
         self.chain_id = chain_id
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
+        self.mode = mode if self.workers > 1 else "threads"
+        self._pool: Executor
+        if self.mode == "processes":
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # Start every worker now, not on the first request.
+            list(self._pool.map(_warm_up_n, range(self.workers)))
+        else:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -60,8 +98,25 @@ class Verifier:
         loop = asyncio.get_running_loop()
         chunk = max(CHUNK_MIN, -(-len(wires) // self.workers))
         parts = [wires[i:i + chunk] for i in range(0, len(wires), chunk)]
-        results = await asyncio.gather(
-            *(loop.run_in_executor(self._pool, _verify_chunk, part, self.chain_id)
+        if self.mode == "threads":
+            results = await asyncio.gather(
+                *(loop.run_in_executor(self._pool, _verify_chunk, part, self.chain_id)
+                  for part in parts)
+            )
+            return [verdict for part in results for verdict in part]
+        verdict_parts = await asyncio.gather(
+            *(loop.run_in_executor(self._pool, _verify_chunk_verdicts, part, self.chain_id)
               for part in parts)
         )
-        return [verdict for part in results for verdict in part]
+        out: list[Verdict] = []
+        for part, verdicts in zip(parts, verdict_parts, strict=True):
+            for wire, verdict in zip(part, verdicts, strict=True):
+                if verdict is None:
+                    out.append(decode_unverified(wire, self.chain_id))
+                else:
+                    out.append(Rejection(*verdict))
+        return out
+
+
+def _warm_up_n(_: int) -> int:
+    return _warm_up()

@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="transactions per request")
     parser.add_argument("--in-flight", type=int, default=4, help="requests in flight at once")
     parser.add_argument("--exec-workers", type=int, default=1)
+    parser.add_argument("--verify-mode", choices=("threads", "processes"), default="threads")
     parser.add_argument("--block-txs-max", type=int, default=4096)
     parser.add_argument("--block-interval-ms", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
@@ -144,14 +145,50 @@ def _percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[index]
 
 
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (the node and its verification workers), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time used so far by ``pid`` and its descendants, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in _process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    """Sum of the peak resident sizes of ``pid`` and its descendants."""
+    total_kb = 0
+    for member in _process_tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
 
 
 async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
@@ -251,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
                    "--block-txs-max", str(args.block_txs_max),
                    "--block-interval-ms", str(args.block_interval_ms),
                    "--exec-workers", str(args.exec_workers),
+                   "--verify-mode", args.verify_mode,
                    "--mempool-capacity", str(max(200_000, args.tx + 1000))]
         if args.serial:
             command.append("--serial")
@@ -262,7 +300,11 @@ def run(args: argparse.Namespace) -> int:
                 raise RuntimeError(f"node did not start: {line}{node.stdout.read().decode()}")
             url = f"http://127.0.0.1:{port}"
             say(f"node up at {url}; submitting …")
+            node_cpu_before = _cpu_seconds(node.pid)
+            client_cpu_before = time.process_time()
             result = asyncio.run(_drive(url, wires, args, txids))
+            node_cpu_s = _cpu_seconds(node.pid) - node_cpu_before
+            client_cpu_s = time.process_time() - client_cpu_before
             peak_rss_mb = _peak_rss_mb(node.pid)
         except LedgerClientError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -291,7 +333,11 @@ def run(args: argparse.Namespace) -> int:
         "cores": cores,
         "mode": "serial" if args.serial else "parallel",
         "exec_workers": 1 if args.serial else args.exec_workers,
+        "verify_mode": "serial" if args.serial else args.verify_mode,
         "node_peak_rss_mb": round(peak_rss_mb, 1),
+        "node_cpu_us_per_tx": round(node_cpu_s / max(1, result["committed"]) * 1e6, 1),
+        "client_cpu_us_per_tx": round(client_cpu_s / max(1, result["committed"]) * 1e6, 1),
+        "verify_cpu_us_per_tx": round(cores / ceiling * 1e6, 1) if ceiling else 0.0,
     }
     if args.json:
         print(json.dumps(report))

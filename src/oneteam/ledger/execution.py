@@ -22,7 +22,7 @@ import msgspec
 
 from oneteam.ledger.contracts import OPERATIONS
 from oneteam.ledger.contracts.base import CheckedContext, Context, KeySet, StateReader
-from oneteam.ledger.contracts.schema import encode_value, nonce_key, org_key
+from oneteam.ledger.contracts.schema import nonce_key, org_key
 from oneteam.ledger.errors import ContractError
 from oneteam.ledger.invariants import check
 from oneteam.ledger.tx import Transaction
@@ -174,8 +174,9 @@ def execute_block(
 
 def encode_write_set(writes: dict[str, Any]) -> list[tuple[bytes, bytes | None]]:
     """The write set in canonical order: keys sorted bytewise, values encoded, None deletes."""
+    encode = _encoder.encode
     return [
-        (key.encode(), None if value is None else encode_value(value))
+        (key.encode(), None if value is None else encode(value))
         for key, value in sorted(writes.items())
     ]
 
@@ -191,3 +192,21 @@ def next_state_root(previous: bytes, encoded_writes: list[tuple[bytes, bytes | N
 
 def receipt_bytes(receipt: Receipt) -> bytes:
     return _encoder.encode(receipt)
+
+
+def receipt_leaf_hashes(receipts: Sequence[Receipt]) -> list[bytes]:
+    """Merkle leaf hashes of ``receipts``; identical event-less receipts are hashed once."""
+    from oneteam.ledger.merkle import leaf_hash
+
+    memo: dict[tuple[str, str], bytes] = {}
+    out: list[bytes] = []
+    for receipt in receipts:
+        if receipt.events:
+            out.append(leaf_hash(receipt_bytes(receipt)))
+            continue
+        key = (receipt.code, receipt.reason)
+        digest = memo.get(key)
+        if digest is None:
+            digest = memo[key] = leaf_hash(receipt_bytes(receipt))
+        out.append(digest)
+    return out

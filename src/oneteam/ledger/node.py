@@ -22,7 +22,7 @@ from oneteam.ledger import merkle
 from oneteam.ledger.admission import Rejection, Verifier
 from oneteam.ledger.blocks import Block, Header, header_hash, sign_header
 from oneteam.ledger.contracts.schema import nonce_key, org_key
-from oneteam.ledger.errors import Duplicate, LedgerError, Unauthorized
+from oneteam.ledger.errors import LedgerError, Unauthorized
 from oneteam.ledger.execution import (
     BAD_NONCE,
     UNAUTHORIZED,
@@ -30,6 +30,7 @@ from oneteam.ledger.execution import (
     execute_block,
     next_state_root,
     receipt_bytes,
+    receipt_leaf_hashes,
 )
 from oneteam.ledger.genesis import Genesis
 from oneteam.ledger.invariants import check
@@ -52,6 +53,7 @@ class NodeConfig:
     block_interval_ms: int = 50
     mempool_capacity: int = 200_000
     verify_workers: int | None = None
+    verify_mode: str = "threads"
     exec_workers: int = 1
     serial: bool = False
     checked: bool = False
@@ -87,7 +89,8 @@ class Node:
         self.store = Store(config.data_dir / "chain")
         if self.store.height < 0:
             self._commit_genesis()
-        self.verifier = Verifier(self.chain_id, 1 if config.serial else config.verify_workers)
+        self.verifier = Verifier(self.chain_id, 1 if config.serial else config.verify_workers,
+                                 config.verify_mode)
         exec_workers = 1 if config.serial else config.exec_workers
         self._exec_thread = ThreadPoolExecutor(1, thread_name_prefix="commit")
         self._exec_pool = (
@@ -169,8 +172,6 @@ class Node:
         org = self.store.get(org_key(tx.org))
         if org is None or tx.sender not in org.keys:
             raise Unauthorized(f"key {tx.sender.hex()} is not an active key of {tx.org}")
-        if self.store.tx_location(tx.txid) is not None:
-            raise Duplicate("transaction is already committed")
         self.mempool.add(tx)
 
     # -- building blocks ----------------------------------------------------------
@@ -211,7 +212,7 @@ class Node:
             pool=self._exec_pool, workers=self.exec_workers, checked=self.config.checked,
         )
         encoded = encode_write_set(result.writes)
-        receipts_hashes = [merkle.leaf_hash(receipt_bytes(r)) for r in result.receipts]
+        receipts_hashes = receipt_leaf_hashes(result.receipts)
         header = Header(
             chain_id=self.chain_id,
             height=height,
@@ -324,7 +325,7 @@ class Node:
         block = self.store.block(location.height)
         assert block is not None
         leaves = [merkle.leaf_hash(wire) for wire in block.txs]
-        receipt_leaves = [merkle.leaf_hash(receipt_bytes(r)) for r in block.receipts]
+        receipt_leaves = receipt_leaf_hashes(block.receipts)
         return {
             "tx": block.txs[location.index],
             "index": location.index,
@@ -358,6 +359,7 @@ class Node:
             "committed_txs": self.committed_txs,
             "mempool": self.mempool.statistics(),
             "verify_workers": self.verifier.workers,
+            "verify_mode": self.verifier.mode,
             "exec_workers": self.exec_workers,
             "subscribers": len(self._subscribers),
             "uptime_s": round(time.monotonic() - self.started_at, 3),

@@ -19,6 +19,7 @@ log = logging.getLogger("oneteam.ledger.server")
 
 GENESIS_FILE = "genesis.json"
 NODE_KEY_FILE = "node_key.json"
+SWITCH_INTERVAL_S = 0.005
 
 
 def init_data_dir(data_dir: Path, *, chain_id: str = "oneteam-dev",
@@ -63,6 +64,8 @@ async def serve(node: Node, host: str, port: int, *, ready: asyncio.Event | None
                 stop: asyncio.Event | None = None) -> None:
     """Serve ``node`` until ``stop`` is set or SIGINT/SIGTERM arrives."""
     stop = stop or asyncio.Event()
+    import sys
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

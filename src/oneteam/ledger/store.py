@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,9 +82,20 @@ class Store:
         self.db_meta = self.env.open_db(b"meta")
         self.log_path = self.directory / "blocks.log"
         self._cache: dict[str, Any] = {}
-        self._tip = self._read_tip()
-        self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
-        self._recover_log()
+        # Bumped (under the lock) by every commit: a reader that fetched a value
+        # from LMDB caches it only if no commit happened since it started reading,
+        # so a value read just before a commit can never outlive it in the cache.
+        self._cache_lock = threading.Lock()
+        self._generation = 0
+        self._log_fd = -1
+        try:
+            self._tip = self._read_tip()
+            self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT, 0o644)
+            self._recover_log()
+        except BaseException:
+            # LMDB refuses a second open of an environment in one process: release it.
+            self.close()
+            raise
 
     # -- opening and recovery ------------------------------------------------
 
@@ -130,12 +142,15 @@ class Store:
             return self._cache[key]
         except KeyError:
             pass
+        generation = self._generation
         with self.env.begin(db=self.db_state) as txn:
             raw = txn.get(key.encode())
         value = None if raw is None else decode_value(key, raw)
-        if len(self._cache) >= CACHE_ENTRIES_MAX:
-            self._cache.clear()
-        self._cache[key] = value
+        with self._cache_lock:
+            if generation == self._generation:
+                if len(self._cache) >= CACHE_ENTRIES_MAX:
+                    self._cache.clear()
+                self._cache[key] = value
         return value
 
     def scan(self, prefix: str, limit: int = 1000) -> list[tuple[str, Any]]:
@@ -235,10 +250,12 @@ class Store:
                 struct.pack(">QQ", header.height, log_end) + block_hash + header.state_root,
                 db=self.db_meta,
             )
-        self._tip = Tip(header.height, block_hash, header.state_root, log_end)
-        if len(self._cache) + len(decoded_writes) >= CACHE_ENTRIES_MAX:
-            self._cache.clear()
-        self._cache.update(decoded_writes)
+        with self._cache_lock:
+            self._generation += 1
+            self._tip = Tip(header.height, block_hash, header.state_root, log_end)
+            if len(self._cache) + len(decoded_writes) >= CACHE_ENTRIES_MAX:
+                self._cache.clear()
+            self._cache.update(decoded_writes)
 
     def state_digest(self) -> bytes:
         """sha256 over every state entry in key order: for checking two stores agree."""

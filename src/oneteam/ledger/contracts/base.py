@@ -40,7 +40,6 @@ class KeySet:
         return self.reads | self.writes
 
 
-@dataclass(slots=True)
 class Context:
     """One transaction's view of state: reads fall through to ``base``, writes stay here.
 
@@ -48,11 +47,14 @@ class Context:
     them after the transaction succeeds, so a failed transaction changes nothing.
     """
 
-    base: StateReader
-    height: int
-    tx: Transaction
-    writes: dict[str, Value] = field(default_factory=dict)
-    events: list[tuple[str, Any]] = field(default_factory=list)
+    __slots__ = ("base", "events", "height", "tx", "writes")
+
+    def __init__(self, base: StateReader, height: int, tx: Transaction) -> None:
+        self.base = base
+        self.height = height
+        self.tx = tx
+        self.writes: dict[str, Value] = {}
+        self.events: list[tuple[str, Any]] = []
 
     def get(self, key: str) -> Value:
         if key in self.writes:
@@ -69,23 +71,28 @@ class Context:
         self.events.append((name, data))
 
 
-@dataclass(slots=True)
 class CheckedContext(Context):
     """A context that refuses any read or write outside the declared key set."""
 
-    declared: KeySet | None = None
+    __slots__ = ("declared",)
+
+    def __init__(self, base: StateReader, height: int, tx: Transaction, declared: KeySet
+                 ) -> None:
+        super().__init__(base, height, tx)
+        self.declared = declared
 
     def get(self, key: str) -> Value:
-        check(self.declared is not None, "checked context without declared keys")
-        assert self.declared is not None
         check(key in self.declared.reads or key in self.declared.writes,
               f"{self.tx.op} read undeclared key {key!r}")
         return Context.get(self, key)
 
     def put(self, key: str, value: Value) -> None:
-        assert self.declared is not None
         check(key in self.declared.writes, f"{self.tx.op} wrote undeclared key {key!r}")
         Context.put(self, key, value)
+
+    def delete(self, key: str) -> None:
+        check(key in self.declared.writes, f"{self.tx.op} deleted undeclared key {key!r}")
+        Context.delete(self, key)
 
 
 @dataclass(frozen=True, slots=True)
