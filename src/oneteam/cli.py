@@ -85,7 +85,13 @@ def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
         verify_workers=args.verify_workers,
         verify_mode=args.verify_mode,
     )
-    asyncio.run(serve(node, args.host, args.port))
+    from oneteam.ledger.server import NodeFailed
+
+    try:
+        asyncio.run(serve(node, args.host, args.port))
+    except NodeFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -25,6 +25,7 @@ from oneteam.ledger.client import Account
 from oneteam.ledger.contracts.anchors import AnchorBatch, SetStatusList
 from oneteam.ledger.contracts.credits import Allocate, ApproveUsage, Charge, Transfer
 from oneteam.ledger.contracts.membership import AddKey, Approve, Propose
+from oneteam.ledger.contracts.schema import balance_key
 from oneteam.ledger.execution import (
     Receipt,
     declared_keys,
@@ -48,8 +49,8 @@ MEMBERS: dict[str, tuple[list[str], int]] = {
 ORGS = list(MEMBERS)
 WORKER_COUNTS = (1, 2, 3, 4, 8)
 KINDS = ("transfer", "transfer", "transfer", "allocate", "approve_usage", "charge", "anchor",
-         "status", "propose_add", "propose_roles", "propose_remove", "approve", "add_key",
-         "replay", "gap", "expired", "outsider")
+         "status", "propose_add", "propose_roles", "propose_remove", "approve", "approve_all",
+         "add_key", "extra_key", "replay", "gap", "expired", "outsider")
 ROLE_SETS = (["provider"], ["operator"], [], ["issuer", "validator"])
 
 CHAIN = make_chain(MEMBERS, chain_id="determinism")
@@ -75,6 +76,9 @@ def build_wires(chain: Chain, actions: list[Action]) -> list[bytes]:
     """Turn drawn actions into signed wires, tracking each org's nonce like a client would."""
     accounts = chain.accounts()
     outsider = Account(keypair_for("outsider"), "outsider", chain.chain_id)
+    extra: dict[tuple[str, int], Account] = {}
+    proposed: list[str] = []  # targets of proposals so far, so approvals mostly find one
+    added: list[tuple[str, int]] = []  # (org, label) of keys added so far
     wires: list[bytes] = []
     for kind, a, b, n, label in actions:
         if b == a and n % 8:  # mostly another org; sometimes itself (which must fail)
@@ -97,20 +101,42 @@ def build_wires(chain: Chain, actions: list[Action]) -> list[bytes]:
             wire = sender.sign("anchors.set_status_list",
                                SetStatusList(list_id=f"s{label}", digest=bytes([n % 256]) * 32))
         elif kind == "propose_add":
+            proposed.append(f"new{label}")
             wire = sender.sign("membership.propose", Propose(
                 action="add", org=f"new{label}", name=f"New {label}",
                 keys=[keypair_for(f"new-key-{n % 3}").public_key]))
         elif kind == "propose_roles":
+            proposed.append(other)
             wire = sender.sign("membership.propose", Propose(
                 action="set_roles", org=other, roles=ROLE_SETS[label]))
         elif kind == "propose_remove":
+            proposed.append(other)
             wire = sender.sign("membership.propose", Propose(action="remove", org=other))
         elif kind == "approve":
-            target = other if n % 2 else f"new{label}"
+            target = proposed[-1] if proposed and n % 3 else other
             wire = sender.sign("membership.approve", Approve(org=target))
+        elif kind == "approve_all":
+            # Every other org approves at once, so proposals often reach quorum mid-block.
+            if not proposed or n % 4 == 0:
+                proposed.append(other)
+                wires.append(sender.sign("membership.propose", Propose(
+                    action="set_roles", org=other, roles=ROLE_SETS[label])))
+            target = proposed[-1]
+            for org in ORGS:
+                if org != sender.org:
+                    wires.append(accounts[org].sign("membership.approve", Approve(org=target)))
+            wire = None
         elif kind == "add_key":
+            added.append((sender.org, label))
             wire = sender.sign("membership.add_key",
-                               AddKey(key=keypair_for(f"extra-{label}").public_key))
+                               AddKey(key=keypair_for(f"extra-{sender.org}-{label}").public_key))
+        elif kind == "extra_key":
+            # Signs with a key the org may have added earlier (else: unauthorized); mostly
+            # the latest one added, which the schedule must order after its add_key.
+            org, number = added[-1] if added and n % 4 else (sender.org, label)
+            signer = extra.setdefault((org, number), Account(
+                keypair_for(f"extra-{org}-{number}"), org, chain.chain_id))
+            wire = signer.sign("credits.allocate", Allocate(to=other, amount=max(1, n)))
         elif kind == "replay":
             wire = wires[n % len(wires)] if wires else None
         elif kind == "gap":
@@ -226,3 +252,34 @@ def test_hot_org_transactions_are_serialized() -> None:
     assert schedule_waves(txs) == [[0], [1], [2], [3], [4]]
     receipts = execute_block(genesis_state(CHAIN), 1, txs, checked=True).receipts
     assert [r.code for r in receipts] == ["ok", "ok", "ok", "ok", "failed"]  # o5 has nothing
+
+
+def test_reads_after_writes_in_one_block_match_for_every_worker_count(
+    pools: dict[int, ThreadPoolExecutor],
+) -> None:
+    """Later transactions see a key added and roles granted earlier in the same block.
+
+    Only read-after-write ordering makes these succeed: the new key's allocation
+    reads o2's organization record that add_key and the final approval write.
+    """
+    accounts = CHAIN.accounts()
+    new_key = keypair_for("determinism-new-key")
+    wires = [
+        accounts["o2"].sign("membership.add_key", AddKey(key=new_key.public_key)),
+        accounts["hot"].sign("membership.propose",
+                             Propose(action="set_roles", org="o2", roles=["operator"])),
+        *(accounts[org].sign("membership.approve", Approve(org="o2"))
+          for org in ("o1", "o3", "o4", "o5")),
+        Account(new_key, "o2", CHAIN.chain_id).sign("credits.allocate",
+                                                    Allocate(to="o5", amount=7)),
+        accounts["o1"].sign("credits.transfer", Transfer(to="o5", amount=1)),
+    ]
+    txs = decode(CHAIN, wires)
+    expected, _ = sequential(genesis_state(CHAIN), 1, txs)
+    assert [r.code for r in expected] == ["ok"] * len(txs)
+    assert ("applied", {"org": "o2", "action": "set_roles"}) in expected[5].events
+    for workers in WORKER_COUNTS:
+        result = execute_block(genesis_state(CHAIN), 1, txs, pool=pools.get(workers),
+                               workers=workers, checked=True)
+        assert result.receipts == expected, f"workers={workers}"
+        assert result.writes[balance_key("o5")] == 8

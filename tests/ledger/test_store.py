@@ -592,3 +592,42 @@ def test_cache_is_not_poisoned_by_a_read_racing_a_commit(
         assert store.get(key) == new
     finally:
         store.close()
+
+
+def test_a_transaction_indexed_by_a_commit_in_progress_has_its_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the LMDB commit and the in-memory tip update, an indexed tx has its block.
+
+    The node's event loop answers ``GET /v1/tx/{id}`` and ``/wait`` while the commit
+    thread commits; the transaction index is read from LMDB, so the block it points
+    at must be readable too (found by the crash test as an HTTP 500 on ``/wait``).
+    """
+    node = open_node(tmp_path)
+    try:
+        prepared = prepare_block(node.store, Signer().transfers(3))
+        reached, release = threading.Event(), threading.Event()
+        real_tip = store_module.Tip
+
+        def tip_after_a_pause(*args: Any) -> Tip:
+            reached.set()  # LMDB has committed; the new tip is not published yet
+            release.wait(WAIT_S)
+            return real_tip(*args)
+
+        monkeypatch.setattr(store_module, "Tip", tip_after_a_pause)
+        thread = threading.Thread(target=prepared.commit_to, args=(node.store,))
+        thread.start()
+        try:
+            assert reached.wait(WAIT_S)
+            txid = prepared.txids[1]
+            location = node.store.tx_location(txid)
+            assert location is not None and location.height == 1
+            assert node.store.block_bytes(1) == encode_block(prepared.block)
+            status = node.tx_status(txid)
+            assert status["status"] == "committed" and status["height"] == 1
+        finally:
+            release.set()
+            thread.join(WAIT_S)
+        assert node.height == 1
+    finally:
+        stop_node(node)

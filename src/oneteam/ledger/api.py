@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,6 +52,8 @@ STATUS_BY_CODE = {
     "duplicate": 409,
     "expired": 409,
     "mempool_full": 503,
+    "busy": 503,
+    "unavailable": 503,
     "not_found": 404,
 }
 
@@ -129,7 +132,7 @@ async def errors_middleware(
         return error(STATUS_BY_CODE.get(exc.code, 400), exc.code, exc.reason)
     except asyncio.CancelledError:
         raise
-    except Exception:  # noqa: BLE001 - the node never crashes on a request
+    except Exception:
         log.exception("unexpected error serving %s", request.path)
         return error(500, "internal", "internal error; the node logged it")
 
@@ -224,6 +227,8 @@ class Handlers:
             height = int(request.match_info["height"])
         except ValueError:
             return error(400, "malformed", "height must be an integer", "height")
+        if not 0 <= height < 2**63:  # storage keys heights as u64: no such block, not a crash
+            return error(404, "not_found", f"no block at height {height}", "height")
         if request.query.get("format") == "msgpack":
             raw = self.node.store.block_bytes(height)
             if raw is None:
@@ -272,7 +277,9 @@ class Handlers:
     async def state(self, request: web.Request) -> web.Response:
         contract = request.match_info["contract"]
         kind = request.match_info["kind"]
-        parts = [p for p in request.match_info.get("rest", "").split("/") if p]
+        # Split the raw path, then unquote each segment: an argument may itself hold a
+        # "/" (labels allow it), sent as %2F, which the decoded match_info cannot tell apart.
+        parts = [urllib.parse.unquote(p) for p in request.rel_url.raw_parts[5:] if p]
         store = self.node.store
         key = _state_key(contract, kind, parts)
         if key is None:
@@ -293,14 +300,17 @@ def _json_struct(value: Any) -> Any:
 
 
 def _state_key(contract: str, kind: str, parts: list[str]) -> str | None:
+    """The state key a query path names. Labels (usage refs, batch and list ids) may
+    contain "/", so they take the rest of the path after the organization."""
+    label = "/".join(parts[1:])
     try:
         if contract == "credits":
             if kind == "balance" and len(parts) == 1:
                 return balance_key(parts[0])
             if kind == "allowance" and len(parts) == 2:
                 return allowance_key(parts[0], parts[1])
-            if kind == "usage" and len(parts) == 2:
-                return usage_key(parts[0], parts[1])
+            if kind == "usage" and len(parts) >= 2:
+                return usage_key(parts[0], label)
         elif contract == "membership":
             if kind == "org" and len(parts) == 1:
                 return org_key(parts[0])
@@ -314,10 +324,10 @@ def _state_key(contract: str, kind: str, parts: list[str]) -> str | None:
             if kind == "validators" and not parts:
                 return VALIDATOR_SET_KEY
         elif contract == "anchors":
-            if kind == "batch" and len(parts) == 2:
-                return batch_key(parts[0], parts[1])
-            if kind == "status" and len(parts) == 2:
-                return status_list_key(parts[0], parts[1])
+            if kind == "batch" and len(parts) >= 2:
+                return batch_key(parts[0], label)
+            if kind == "status" and len(parts) >= 2:
+                return status_list_key(parts[0], label)
     except ValueError:
         return None
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -250,10 +251,8 @@ async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
         submissions_done = True
         if len(committed_at) >= accepted_total:
             all_committed.set()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_committed.wait(), args.timeout_s)
-        except TimeoutError:
-            pass
         end = max(committed_at.values(), default=time.perf_counter())
         follower.cancel()
     latencies = sorted((committed_at[t] - submitted_at[t]) * 1000 for t in committed_at)
@@ -268,7 +267,10 @@ async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
 
 
 def run(args: argparse.Namespace) -> int:
-    say = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    def say(message: str) -> None:
+        if not args.json:
+            print(message, file=sys.stderr, flush=True)
+
     cores = os.cpu_count() or 1
     say(f"signing {args.tx} transfers among {args.accounts} accounts …")
     genesis, validator, wires = make_workload(args.tx, args.accounts, args.hot_key_ratio,

@@ -71,11 +71,12 @@ class VerifiedInclusion:
 
 
 def verify_proof(proof: dict[str, Any], trusted_validators: Iterable[bytes],
-                 chain_id: str) -> VerifiedInclusion:
+                 chain_id: str, txid: bytes | None = None) -> VerifiedInclusion:
     """Check a proof from ``GET /v1/tx/{id}/proof`` using nothing but its contents.
 
     The header must be signed by a validator the caller already trusts; the
-    transaction and its receipt must hash up to the header's roots. Raises
+    transaction and its receipt must hash up to the header's roots; when ``txid``
+    is given, the proven transaction must be that one. Raises
     :class:`ProofError` naming the first check that fails.
     """
     try:
@@ -105,7 +106,10 @@ def verify_proof(proof: dict[str, Any], trusted_validators: Iterable[bytes],
     from oneteam.ledger.tx import txid_of
 
     decoded = msgspec.msgpack.decode(receipt, type=Receipt)
-    return VerifiedInclusion(txid_of(tx), header.height, index, header_hash(header),
+    proven = txid_of(tx)
+    if txid is not None and proven != txid:
+        raise ProofError(f"the proof is for transaction {proven.hex()}, not {txid.hex()}")
+    return VerifiedInclusion(proven, header.height, index, header_hash(header),
                              decoded.code, decoded.reason)
 
 

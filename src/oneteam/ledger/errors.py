@@ -53,6 +53,18 @@ class Expired(LedgerError):
     code = "expired"
 
 
+class Busy(LedgerError):
+    """A bounded resource (waiters, block streams) is full; the client should retry."""
+
+    code = "busy"
+
+
+class Unavailable(LedgerError):
+    """The node cannot take work now (it is stopping after a failure)."""
+
+    code = "unavailable"
+
+
 class ContractError(LedgerError):
     """A contract refused the operation; the transaction fails and changes nothing."""
 

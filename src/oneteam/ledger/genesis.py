@@ -9,7 +9,10 @@ from typing import Any
 import msgspec
 
 from oneteam.ledger.blocks import ZERO_HASH, Block, Header
+from oneteam.ledger.contracts.credits import BALANCE_MAX
+from oneteam.ledger.contracts.membership import KEYS_PER_ORG_MAX
 from oneteam.ledger.contracts.schema import (
+    CHAIN_ID_PATTERN,
     MEMBER_COUNT_KEY,
     ORG_ID_PATTERN,
     ROLES,
@@ -21,8 +24,6 @@ from oneteam.ledger.contracts.schema import (
 )
 from oneteam.ledger.execution import encode_write_set, next_state_root
 from oneteam.ledger.merkle import EMPTY_ROOT
-
-ChainId = msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class GenesisMember(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,7 +44,7 @@ class Genesis(msgspec.Struct, forbid_unknown_fields=True):
         """The state at height 0, validated; raises ValueError naming the first fault."""
         import re
 
-        if not re.match(r"^[a-z0-9][a-z0-9._-]{0,63}$", self.chain_id):
+        if not re.match(CHAIN_ID_PATTERN, self.chain_id):
             raise ValueError(f"chain id {self.chain_id!r} is not a valid identifier")
         if not self.members:
             raise ValueError("genesis needs at least one member")
@@ -56,11 +57,15 @@ class Genesis(msgspec.Struct, forbid_unknown_fields=True):
                 raise ValueError(f"organization id {member.org!r} is not valid")
             if org_key(member.org) in writes:
                 raise ValueError(f"organization {member.org} is listed twice")
+            if not 1 <= len(member.name) <= 200:
+                raise ValueError(f"{member.org}: a name has 1 to 200 characters")
             unknown = set(member.roles) - set(ROLES)
             if unknown:
                 raise ValueError(f"{member.org}: unknown roles {sorted(unknown)}")
-            if not member.keys:
-                raise ValueError(f"{member.org} needs at least one key")
+            if len(set(member.roles)) != len(member.roles):
+                raise ValueError(f"{member.org}: a role is listed twice")
+            if not 1 <= len(member.keys) <= KEYS_PER_ORG_MAX:
+                raise ValueError(f"{member.org} needs 1 to {KEYS_PER_ORG_MAX} keys")
             member_keys = [_public_key(k, member.org) for k in member.keys]
             for key in member_keys:
                 if key in seen_keys:
@@ -70,12 +75,15 @@ class Genesis(msgspec.Struct, forbid_unknown_fields=True):
             writes[org_key(member.org)] = Organization(
                 member.name, sorted(member.roles), member_keys, 0
             )
-            if member.credits < 0:
-                raise ValueError(f"{member.org}: credits must not be negative")
+            if not 0 <= member.credits <= BALANCE_MAX:
+                raise ValueError(f"{member.org}: credits must be within 0..{BALANCE_MAX}")
             if member.credits:
                 writes[balance_key(member.org)] = member.credits
         writes[MEMBER_COUNT_KEY] = len(self.members)
-        writes[VALIDATOR_SET_KEY] = [_public_key(v, "validators") for v in self.validators]
+        validators = [_public_key(v, "validators") for v in self.validators]
+        if len(set(validators)) != len(validators):
+            raise ValueError("a validator key is listed twice")
+        writes[VALIDATOR_SET_KEY] = validators
         return writes
 
     def block(self) -> tuple[Block, dict[str, Any]]:

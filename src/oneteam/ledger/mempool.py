@@ -123,9 +123,9 @@ class Mempool:
         # next seen), so the table is bounded by the senders with pending work.
         for sender in {tx.sender for tx in txs}:
             expected = self._next.get(sender)
-            if expected is not None and sender not in self._held:
-                if expected == self._committed_nonce(sender):
-                    del self._next[sender]
+            if (expected is not None and sender not in self._held
+                    and expected == self._committed_nonce(sender)):
+                del self._next[sender]
         self._evict_stale_held(height)
 
     def _evict_stale_held(self, height: int) -> None:

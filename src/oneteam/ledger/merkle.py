@@ -81,10 +81,8 @@ def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) ->
         if sibling < width:
             if used >= len(path):
                 return None
-            if position % 2:
-                node = node_hash(path[used], node)
-            else:
-                node = node_hash(node, path[used])
+            sibling_hash = path[used]
+            node = node_hash(sibling_hash, node) if position % 2 else node_hash(node, sibling_hash)
             used += 1
         position //= 2
         width = (width + 1) // 2

@@ -22,7 +22,7 @@ from oneteam.ledger import merkle
 from oneteam.ledger.admission import Rejection, Verifier
 from oneteam.ledger.blocks import Block, Header, header_hash, sign_header
 from oneteam.ledger.contracts.schema import nonce_key, org_key
-from oneteam.ledger.errors import LedgerError, Unauthorized
+from oneteam.ledger.errors import Busy, Expired, LedgerError, Unauthorized, Unavailable
 from oneteam.ledger.execution import (
     BAD_NONCE,
     UNAUTHORIZED,
@@ -89,17 +89,24 @@ class Node:
         self.store = Store(config.data_dir / "chain")
         if self.store.height < 0:
             self._commit_genesis()
+        self._check_genesis()
         self.verifier = Verifier(self.chain_id, 1 if config.serial else config.verify_workers,
                                  config.verify_mode)
         exec_workers = 1 if config.serial else config.exec_workers
         self._exec_thread = ThreadPoolExecutor(1, thread_name_prefix="commit")
         self._exec_pool = (
-            ThreadPoolExecutor(exec_workers, thread_name_prefix="exec") if exec_workers > 1 else None
+            ThreadPoolExecutor(exec_workers, thread_name_prefix="exec")
+            if exec_workers > 1 else None
         )
         self.exec_workers = exec_workers
         self.mempool = Mempool(config.mempool_capacity, self._committed_nonce)
         self._wake = asyncio.Event()
         self._waiters: dict[bytes, list[asyncio.Future[None]]] = {}
+        self._waiter_count = 0
+        # Set when the node can no longer commit (a storage failure): the server
+        # stops rather than keep accepting transactions it will never commit.
+        self.failed = asyncio.Event()
+        self.failure: str | None = None
         self._subscribers: set[asyncio.Queue[BlockEvent | None]] = set()
         self._builder: asyncio.Task[None] | None = None
         self._closing = False
@@ -111,6 +118,17 @@ class Node:
     def _commit_genesis(self) -> None:
         block, writes = self.genesis.block()
         self.store.commit(block, header_hash(block.header), encode_write_set(writes), writes, [])
+
+    def _check_genesis(self) -> None:
+        """The stored chain must be the one ``genesis.json`` describes."""
+        stored = self.store.header(0)
+        expected = self.genesis.block()[0].header
+        if stored is None or header_hash(stored) != header_hash(expected):
+            self.store.close()
+            raise ValueError(
+                f"the chain stored in {self.config.data_dir} does not start with the block "
+                "its genesis.json describes; was genesis.json edited after init?"
+            )
 
     def _committed_nonce(self, sender: bytes) -> int:
         value: int | None = self.store.get(nonce_key(sender))
@@ -150,6 +168,8 @@ class Node:
 
     async def submit(self, wires: list[bytes]) -> list[SubmitResult]:
         """Verify a batch in parallel, then admit each valid transaction to the mempool."""
+        if self.failure is not None:
+            raise Unavailable(f"the node is stopping: {self.failure}")
         verdicts = await self.verifier.verify(wires)
         results: list[SubmitResult] = []
         admitted = False
@@ -169,6 +189,9 @@ class Node:
         return results
 
     def _admit(self, tx: Transaction) -> None:
+        next_height = self.store.height + 1
+        if tx.expiry_height < next_height:
+            raise Expired(f"expired at height {tx.expiry_height}; the next block is {next_height}")
         org = self.store.get(org_key(tx.org))
         if org is None or tx.sender not in org.keys:
             raise Unauthorized(f"key {tx.sender.hex()} is not an active key of {tx.org}")
@@ -193,10 +216,14 @@ class Node:
                 block, unconsumed = await loop.run_in_executor(
                     self._exec_thread, self._execute_and_commit, txs
                 )
-            except Exception:  # noqa: BLE001 - a failed commit must stop the node, loudly
+            except Exception as error:
+                # Nothing of this block was acknowledged; the store recovers on
+                # restart. Keep no longer accepting work we cannot commit.
                 log.exception("commit failed; the node stops")
+                self.failure = f"commit of a block failed: {error!r}"
                 self._closing = True
-                raise
+                self.failed.set()
+                return
             self.mempool.committed(txs, unconsumed, block.header.height)
             self.committed_txs += len(txs)
             self._publish(block, [tx.txid for tx in txs])
@@ -256,8 +283,12 @@ class Node:
                     queue.put_nowait(event)
                 except asyncio.QueueFull:
                     # A subscriber that cannot keep up is cut off rather than
-                    # letting its queue grow without bound.
+                    # letting its queue grow without bound: its queue is emptied
+                    # and ends with None, so its stream closes and it reconnects.
                     self._subscribers.discard(queue)
+                    while not queue.empty():
+                        queue.get_nowait()
+                    queue.put_nowait(None)
 
     # -- what clients ask -----------------------------------------------------------
 
@@ -286,10 +317,11 @@ class Node:
         """True once ``txid`` is committed; False if ``timeout_s`` passes first."""
         if self.store.tx_location(txid) is not None:
             return True
-        if sum(len(f) for f in self._waiters.values()) >= WAITERS_MAX:
-            raise LedgerError(f"more than {WAITERS_MAX} clients are waiting; retry later")
+        if self._waiter_count >= WAITERS_MAX:
+            raise Busy(f"{WAITERS_MAX} clients are waiting already; retry later")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(txid, []).append(future)
+        self._waiter_count += 1
         # The block may have committed between the check above and now.
         if self.store.tx_location(txid) is not None:
             future.set_result(None)
@@ -299,6 +331,7 @@ class Node:
         except TimeoutError:
             return False
         finally:
+            self._waiter_count -= 1
             futures = self._waiters.get(txid)
             if futures is not None:
                 with contextlib.suppress(ValueError):
@@ -309,7 +342,7 @@ class Node:
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[BlockEvent | None]]:
         if len(self._subscribers) >= SUBSCRIBERS_MAX:
-            raise LedgerError(f"at most {SUBSCRIBERS_MAX} block streams at once")
+            raise Busy(f"at most {SUBSCRIBERS_MAX} block streams at once; retry later")
         queue: asyncio.Queue[BlockEvent | None] = asyncio.Queue(SUBSCRIBER_QUEUE_MAX)
         self._subscribers.add(queue)
         try:

@@ -19,7 +19,6 @@ log = logging.getLogger("oneteam.ledger.server")
 
 GENESIS_FILE = "genesis.json"
 NODE_KEY_FILE = "node_key.json"
-SWITCH_INTERVAL_S = 0.005
 
 
 def init_data_dir(data_dir: Path, *, chain_id: str = "oneteam-dev",
@@ -62,10 +61,12 @@ def open_node(data_dir: Path, **config: object) -> Node:
 
 async def serve(node: Node, host: str, port: int, *, ready: asyncio.Event | None = None,
                 stop: asyncio.Event | None = None) -> None:
-    """Serve ``node`` until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    """Serve ``node`` until ``stop`` is set, SIGINT/SIGTERM arrives, or the node fails.
+
+    A node that can no longer commit (``node.failed``) stops serving, and this
+    raises :class:`NodeFailed` after a clean shutdown so the process exits non-zero.
+    """
     stop = stop or asyncio.Event()
-    import sys
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -81,8 +82,17 @@ async def serve(node: Node, host: str, port: int, *, ready: asyncio.Event | None
           flush=True)
     if ready is not None:
         ready.set()
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(node.failed.wait())]
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for task in waits:
+            task.cancel()
         await runner.cleanup()
         await node.stop()
+    if node.failure is not None:
+        raise NodeFailed(node.failure)
+
+
+class NodeFailed(RuntimeError):
+    """The node stopped because it could not commit."""

@@ -181,7 +181,9 @@ class Store:
         return None if raw is None else decode_block(raw)
 
     def block_bytes(self, height: int) -> bytes | None:
-        if height < 0 or height > self.height:
+        # Bounded by the LMDB index, not by the in-memory tip: the tx index is read
+        # from LMDB too, and a commit publishes its tip only after LMDB committed.
+        if height < 0:
             return None
         with self.env.begin(db=self.db_blocks) as txn:
             raw = txn.get(_U64.pack(height))
@@ -204,7 +206,8 @@ class Store:
         with self.env.begin(db=self.db_meta) as txn:
             for height in range(max(0, start), min(stop, self.height + 1)):
                 raw = txn.get(b"h" + _U64.pack(height))
-                check(raw is not None, f"header {height} missing below the tip")
+                if raw is None:
+                    raise StorageCorrupt(f"header {height} is missing below the tip")
                 yield decode_header(raw)
 
     # -- the one write path ----------------------------------------------------

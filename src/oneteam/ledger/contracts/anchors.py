@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from oneteam.ledger.contracts.base import Context, KeySet, Operation, fail
@@ -21,7 +23,7 @@ BATCH_COUNT_MAX = 1_000_000
 class AnchorBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     batch_id: Label
     root: Digest
-    count: int
+    count: Annotated[int, msgspec.Meta(ge=1, le=BATCH_COUNT_MAX)]
 
 
 class SetStatusList(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -7,6 +7,8 @@ provider up to a limit, and the provider charges each metered usage once.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from oneteam.ledger.contracts.base import Context, KeySet, Operation, fail
@@ -41,7 +43,7 @@ class Transfer(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class ApproveUsage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     provider: OrgId
-    limit: int
+    limit: Annotated[int, msgspec.Meta(ge=0, le=BALANCE_MAX)]
 
 
 class Charge(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -2,7 +2,11 @@
 
 Genesis sets the first members. Adding or removing a member, or changing its
 roles, is a proposal that takes effect once a quorum of the current members
-(``2n // 3 + 1`` of ``n``) has approved it. An organization manages its own keys.
+(``2n // 3 + 1`` of ``n``) has approved it. Approvals count only within one
+member set: once a member joins or leaves, open proposals must be made again.
+A proposal reserves the keys it names at once, and they stay reserved even if
+it never applies, so a key can never be claimed by two organizations. An
+organization manages its own keys.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import msgspec
 from oneteam.ledger.contracts.base import Context, KeySet, Operation, fail
 from oneteam.ledger.contracts.schema import (
     MEMBER_COUNT_KEY,
-    Name,
+    MEMBER_EPOCH_KEY,
     Organization,
     OrgId,
     Proposal,
@@ -57,7 +61,7 @@ class RevokeKey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def _propose_keys(tx: Transaction, args: Propose) -> KeySet:
     # With a single member the proposal applies at once, so it may write the
     # organization and the member count as well.
-    writes = {proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY}
+    writes = {proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY, MEMBER_EPOCH_KEY}
     writes |= {key_owner_key(k) for k in args.keys}
     return KeySet(frozenset(), frozenset(writes))
 
@@ -101,6 +105,7 @@ def _execute_propose(ctx: Context, args: Propose) -> None:
         proposer=ctx.tx.org,
         approvals=[ctx.tx.org],
         expiry_height=ctx.height + PROPOSAL_LIFETIME_BLOCKS,
+        epoch=ctx.get(MEMBER_EPOCH_KEY) or 0,
     )
     # The keys are reserved now so that no other proposal can claim them.
     for key in args.keys:
@@ -112,7 +117,8 @@ def _execute_propose(ctx: Context, args: Propose) -> None:
 def _approve_keys(tx: Transaction, args: Approve) -> KeySet:
     return KeySet(
         frozenset(),
-        frozenset({proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY}),
+        frozenset({proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY,
+                   MEMBER_EPOCH_KEY}),
     )
 
 
@@ -122,6 +128,11 @@ def _execute_approve(ctx: Context, args: Approve) -> None:
         raise fail(f"no open proposal about {args.org}")
     if proposal.expiry_height < ctx.height:
         raise fail(f"the proposal about {args.org} expired at height {proposal.expiry_height}")
+    if proposal.epoch != (ctx.get(MEMBER_EPOCH_KEY) or 0):
+        # A member joined or left since the proposal was made: its approvals
+        # were counted against another member set, so they no longer hold.
+        raise fail(f"the member set changed since the proposal about {args.org} was made; "
+                   "propose it again")
     if ctx.tx.org in proposal.approvals:
         raise fail(f"{ctx.tx.org} has already approved the proposal about {args.org}")
     approvals = sorted([*proposal.approvals, ctx.tx.org])
@@ -145,6 +156,7 @@ def _apply_if_quorum(ctx: Context, proposal: Proposal) -> None:
             Organization(proposal.name, proposal.roles, proposal.keys, ctx.height),
         )
         ctx.put(MEMBER_COUNT_KEY, count + 1)
+        ctx.put(MEMBER_EPOCH_KEY, (ctx.get(MEMBER_EPOCH_KEY) or 0) + 1)
     elif proposal.action == "remove":
         if existing is None:
             raise fail(f"organization {proposal.org} is not a member")
@@ -152,6 +164,7 @@ def _apply_if_quorum(ctx: Context, proposal: Proposal) -> None:
             raise fail("the last member cannot be removed")
         ctx.delete(org_key(proposal.org))
         ctx.put(MEMBER_COUNT_KEY, count - 1)
+        ctx.put(MEMBER_EPOCH_KEY, (ctx.get(MEMBER_EPOCH_KEY) or 0) + 1)
     else:
         if existing is None:
             raise fail(f"organization {proposal.org} is not a member")

@@ -10,17 +10,19 @@ from typing import Annotated, Any
 
 import msgspec
 
-ORG_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+# \Z, not $: "$" would also match before a trailing newline.
+ORG_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}\Z"
+CHAIN_ID_PATTERN = ORG_ID_PATTERN
 OrgId = Annotated[str, msgspec.Meta(pattern=ORG_ID_PATTERN)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Label = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:/-]{1,128}$")]
+Label = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:/-]{1,128}\Z")]
 Digest = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 PublicKey = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 Amount = Annotated[int, msgspec.Meta(gt=0, le=2**62)]
 Memo = Annotated[str, msgspec.Meta(max_length=256)]
 
 ROLES = ("operator", "issuer", "provider", "validator")
-Role = Annotated[str, msgspec.Meta(pattern=r"^(operator|issuer|provider|validator)$")]
+Role = Annotated[str, msgspec.Meta(pattern=r"^(operator|issuer|provider|validator)\Z")]
 
 
 class Organization(msgspec.Struct, array_like=True, frozen=True):
@@ -39,6 +41,7 @@ class Proposal(msgspec.Struct, array_like=True, frozen=True):
     proposer: str
     approvals: list[str]
     expiry_height: int
+    epoch: int = 0
 
 
 class UsageRecord(msgspec.Struct, array_like=True, frozen=True):
@@ -71,6 +74,9 @@ def key_owner_key(public_key: bytes) -> str:
 
 
 MEMBER_COUNT_KEY = "m/count"
+# Incremented whenever a member joins or leaves; approvals collected under an
+# older member set no longer count (see membership.approve).
+MEMBER_EPOCH_KEY = "m/epoch"
 
 
 def proposal_key(org: str) -> str:
@@ -108,6 +114,7 @@ _VALUE_TYPES: tuple[tuple[str, Any], ...] = (
     ("m/org/", Organization),
     ("m/key/", str),
     ("m/count", int),
+    ("m/epoch", int),
     ("m/prop/", Proposal),
     ("n/", int),
     ("c/bal/", int),
