@@ -104,7 +104,7 @@ def accounts(chain: Chain) -> dict[str, Account]:
     return chain.accounts()
 
 
-# -- executing blocks on a dict ------------------------------------------------------
+# -- executing blocks on a dict -------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -187,7 +187,7 @@ def sign_body(keypair: KeyPair, body: bytes) -> bytes:
     return _encoder.encode(SignedTx(body=body, signature=keypair.sign(SIGNING_DOMAIN + body)))
 
 
-# -- async helpers and a served node ------------------------------------------------------
+# -- async helpers and a served node --------------------------------------------------------------
 
 
 def run(coro: Coroutine[Any, Any, T], timeout_s: float = RUN_TIMEOUT_S) -> T:
@@ -212,14 +212,11 @@ async def serve_node(
     node = Node(NodeConfig(data_dir=data_dir, **settings), chain.genesis, chain.validator)
     await node.start()
     runner = web.AppRunner(make_app(node), access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server  # noqa: SLF001 - the only way to learn the ephemeral port
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        yield Served(node, f"http://127.0.0.1:{port}", chain)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        yield Served(node, f"http://{host}:{port}", chain)
     finally:
         # Stopping the node first ends open block streams, so the runner need not wait.
         await node.stop()
@@ -227,7 +224,9 @@ async def serve_node(
 
 
 @pytest.fixture
-def serve(tmp_path: Path, chain: Chain) -> Callable[..., contextlib.AbstractAsyncContextManager[Served]]:
+def serve(
+    tmp_path: Path, chain: Chain
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Served]]:
     """``async with serve(**config) as served``: the default chain's node in this test's loop."""
 
     def factory(**config: Any) -> contextlib.AbstractAsyncContextManager[Served]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import itertools
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncGenerator, Callable
+from typing import Any, cast
 
 import aiohttp
 import msgspec
@@ -37,6 +38,7 @@ from oneteam.ledger.tx import SignedTx, txid_of
 from .conftest import Chain, Served, keypair_for, run, sign_body
 
 Serve = Callable[..., contextlib.AbstractAsyncContextManager[Served]]
+Stream = AsyncGenerator[dict[str, Any], None]
 ROOT = bytes(range(32))
 enc = msgspec.msgpack.Encoder()
 
@@ -62,7 +64,7 @@ def expect_error(status: int, body: Any, http: int, code: str, field: str | None
         assert body["error"]["field"] == field, body
 
 
-# -- submitting and waiting --------------------------------------------------------------------
+# -- submitting and waiting -----------------------------------------------------------------------
 
 
 def test_submit_one_pending_then_committed(serve: Serve, chain: Chain) -> None:
@@ -195,8 +197,10 @@ def test_failure_receipts_are_reported(serve: Serve, chain: Chain) -> None:
             assert await client.next_nonce(chain.keys["gamma"].public_key) == 0
             assert await client.state("credits", "balance", "beta") == 1_000
 
+    run(main())
 
-# -- proofs -------------------------------------------------------------------------------------
+
+# -- proofs ---------------------------------------------------------------------------------------
 
 
 def test_proofs_verify_and_tampering_is_caught(serve: Serve, chain: Chain) -> None:
@@ -221,6 +225,11 @@ def test_proofs_verify_and_tampering_is_caught(serve: Serve, chain: Chain) -> No
         failed = verify_proof(proofs[4], validators, chain.chain_id)
         assert (failed.receipt_code, failed.receipt_reason) == (
             "failed", "delta has 0 credits, 5 needed")
+        # A caller naming the tx it asked about learns if the node proved another one.
+        assert verify_proof(proofs[2], validators, chain.chain_id,
+                            txid=txid_of(wires[2])).index == 2
+        with pytest.raises(ProofError, match="the proof is for transaction"):
+            verify_proof(proofs[2], validators, chain.chain_id, txid=txid_of(wires[3]))
         return proofs[2]
 
     proof = run(main())
@@ -286,7 +295,7 @@ def test_proofs_verify_and_tampering_is_caught(serve: Serve, chain: Chain) -> No
     assert verify_proof(proof, validators, chain.chain_id).index == 2
 
 
-# -- state queries ---------------------------------------------------------------------------------
+# -- state queries --------------------------------------------------------------------------------
 
 
 def test_state_queries_for_every_contract_kind(serve: Serve, chain: Chain) -> None:
@@ -347,7 +356,7 @@ def test_state_queries_for_every_contract_kind(serve: Serve, chain: Chain) -> No
     run(main())
 
 
-# -- headers, blocks, stream -------------------------------------------------------------------------
+# -- headers, blocks, stream ----------------------------------------------------------------------
 
 
 def test_headers_and_blocks(serve: Serve, chain: Chain) -> None:
@@ -367,7 +376,7 @@ def test_headers_and_blocks(serve: Serve, chain: Chain) -> None:
             assert headers[0]["tx_count"] == 0
             assert headers[0]["hash"] == info["genesis_hash"]
             assert headers[-1]["hash"] == info["tip_hash"]
-            for previous, header in zip(headers, headers[1:], strict=False):
+            for previous, header in itertools.pairwise(headers):
                 assert header["prev_hash"] == previous["hash"]
                 decoded = decode_header(bytes.fromhex(header["bytes"]))
                 assert header_hash(decoded).hex() == header["hash"]
@@ -397,27 +406,27 @@ def test_block_stream_yields_committed_blocks(serve: Serve, chain: Chain) -> Non
     """client.blocks(txids=True) yields each new block with the ids of its transactions."""
 
     async def main() -> None:
-        async with serve() as served, LedgerClient(served.url) as client:
-            async with contextlib.aclosing(client.blocks(txids=True)) as stream:
-                first = asyncio.ensure_future(anext(stream))
-                for _ in range(200):
-                    if (await client.status())["statistics"]["subscribers"] == 1:
-                        break
-                    await asyncio.sleep(0.01)
-                else:
-                    pytest.fail("the stream never subscribed")
-                wire = transfer(chain, "beta", 0)
-                await client.submit(wire)
-                event = await asyncio.wait_for(first, 5)
-                assert event["height"] == 1
-                assert event["tx_count"] == 1
-                assert event["txids"] == [txid_of(wire).hex()]
-                assert event["hash"] == (await client.headers(1, 2))[0]["hash"]
+        async with serve() as served, LedgerClient(served.url) as client, \
+                contextlib.aclosing(cast(Stream, client.blocks(txids=True))) as stream:
+            first = asyncio.ensure_future(anext(stream))
+            for _ in range(200):
+                if (await client.status())["statistics"]["subscribers"] == 1:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the stream never subscribed")
+            wire = transfer(chain, "beta", 0)
+            await client.submit(wire)
+            event = await asyncio.wait_for(first, 5)
+            assert event["height"] == 1
+            assert event["tx_count"] == 1
+            assert event["txids"] == [txid_of(wire).hex()]
+            assert event["hash"] == (await client.headers(1, 2))[0]["hash"]
 
     run(main())
 
 
-# -- bad input ------------------------------------------------------------------------------------------
+# -- bad input ------------------------------------------------------------------------------------
 
 
 def test_bad_input_is_refused_and_the_node_keeps_serving(serve: Serve, chain: Chain) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from oneteam.ledger.client import Account
-from oneteam.ledger.contracts.anchors import BATCH_COUNT_MAX, AnchorBatch, SetStatusList
+from oneteam.ledger.contracts.anchors import AnchorBatch, SetStatusList
 from oneteam.ledger.contracts.base import CheckedContext, KeySet
 from oneteam.ledger.contracts.credits import (
     BALANCE_MAX,
@@ -80,7 +80,7 @@ def approve(account: Account, org: str) -> bytes:
     return account.sign("membership.approve", Approve(org=org))
 
 
-# -- membership: quorum ----------------------------------------------------------------------
+# -- membership: quorum ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("members", "needed"),
@@ -241,27 +241,61 @@ def test_proposal_keys_are_reserved(sim: Sim, accounts: dict[str, Account]) -> N
            "already belongs")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (membership): approvals of a removed member still "
-                   "count towards the quorum of the current members")
-def test_removed_members_approvals_do_not_count(sim: Sim, accounts: dict[str, Account]) -> None:
-    """A quorum is of *current* members: a removed member's earlier approval must not count.
+def test_membership_change_voids_open_proposals(sim: Sim, accounts: dict[str, Account]) -> None:
+    """A quorum is of *current* members: approvals from before a join or leave no longer count.
 
-    delta proposes adding zeta; then delta is removed (3 members, quorum 3). Two
-    current members approving must not be enough, since only 2 of 3 current
-    members have approved.
+    delta proposes adding zeta, then delta is removed (3 members, quorum 3). The
+    old proposal (approved by a member that left) can no longer be approved; it
+    must be proposed again, and that new proposal needs all 3 current members.
     """
-    ok(sim.one(propose(accounts["delta"], action="add", org="zeta", name="Z",
-                       keys=[keypair_for("zeta").public_key])))
+    zeta = keypair_for("zeta").public_key
+    ok(sim.one(propose(accounts["delta"], action="add", org="zeta", name="Z", keys=[zeta])))
     ok(sim.one(propose(accounts["alpha"], action="remove", org="delta")))
     ok(sim.one(approve(accounts["beta"], "delta")))
     ok(sim.one(approve(accounts["gamma"], "delta")))
     assert sim.get(MEMBER_COUNT_KEY) == 3
-    ok(sim.one(approve(accounts["alpha"], "zeta")))
+    failed(sim.one(approve(accounts["alpha"], "zeta")), "member set changed")
+    assert sim.get(org_key("zeta")) is None
+    # As the refusal says, it can be proposed again: the stale proposal does not block it
+    # (the first proposal's key stays reserved for good, so the new one names a new key).
+    fresh = keypair_for("zeta-2").public_key
+    ok(sim.one(propose(accounts["alpha"], action="add", org="zeta", name="Z", keys=[fresh])))
+    assert sim.get(proposal_key("zeta")).approvals == ["alpha"]
     ok(sim.one(approve(accounts["beta"], "zeta")))
     assert sim.get(org_key("zeta")) is None
+    ok(sim.one(approve(accounts["gamma"], "zeta")))
+    assert sim.get(org_key("zeta")).keys == [fresh]
+    assert sim.get(MEMBER_COUNT_KEY) == 4
 
 
-# -- membership: keys ---------------------------------------------------------------------------
+def test_open_proposal_of_the_current_member_set_still_blocks(
+    sim: Sim, accounts: dict[str, Account]
+) -> None:
+    """Only a stale proposal (older member set) may be replaced; a current one blocks."""
+    ok(sim.one(propose(accounts["alpha"], action="set_roles", org="gamma", roles=["issuer"])))
+    ok(sim.one(propose(accounts["alpha"], action="remove", org="delta")))
+    ok(sim.one(approve(accounts["beta"], "delta")))
+    ok(sim.one(approve(accounts["gamma"], "delta")))  # removal applied: member set changed
+    ok(sim.one(propose(accounts["beta"], action="set_roles", org="gamma", roles=["provider"])))
+    failed(sim.one(propose(accounts["alpha"], action="set_roles", org="gamma", roles=[])),
+           "already open")
+    assert sim.get(proposal_key("gamma")).roles == ["provider"]
+
+
+def test_reserved_keys_stay_with_their_org(sim: Sim, accounts: dict[str, Account]) -> None:
+    """Keys reserved by a proposal that never applied can no longer be proposed by anyone."""
+    zeta = keypair_for("zeta").public_key
+    ok(sim.one(propose(accounts["delta"], action="add", org="zeta", name="Z", keys=[zeta])))
+    ok(sim.one(propose(accounts["alpha"], action="remove", org="delta")))
+    ok(sim.one(approve(accounts["beta"], "delta")))
+    ok(sim.one(approve(accounts["gamma"], "delta")))
+    for org in ("eta", "zeta"):
+        failed(sim.one(propose(accounts["alpha"], action="add", org=org, name="E", keys=[zeta])),
+               "already belongs")
+    assert sim.get(key_owner_key(zeta)) == "zeta"
+
+
+# -- membership: keys -----------------------------------------------------------------------------
 
 
 def test_add_key_then_sign_with_it(sim: Sim, accounts: dict[str, Account]) -> None:
@@ -329,7 +363,7 @@ def test_revoking_the_signing_key_itself(sim: Sim, accounts: dict[str, Account])
         "unauthorized")
 
 
-# -- credits -------------------------------------------------------------------------------------
+# -- credits --------------------------------------------------------------------------------------
 
 
 def test_allocate_needs_operator(sim: Sim, accounts: dict[str, Account]) -> None:
@@ -436,19 +470,18 @@ def test_charge_refusals(sim: Sim, accounts: dict[str, Account]) -> None:
 
 @pytest.mark.parametrize(
     ("provider", "limit", "match"),
-    [("gamma", 5, "does not authorize itself"), ("nobody", 5, "nobody is not a member"),
-     ("beta", -1, "limit must be between"), ("beta", BALANCE_MAX + 1, "limit must be between")],
+    [("gamma", 5, "does not authorize itself"), ("nobody", 5, "nobody is not a member")],
 )
 def test_approve_usage_refusals(
     sim: Sim, accounts: dict[str, Account], provider: str, limit: int, match: str
 ) -> None:
-    """An allowance must name another member and lie within 0..BALANCE_MAX."""
+    """An allowance must name another member (its range is checked at decoding, see test_tx)."""
     failed(sim.one(accounts["gamma"].sign("credits.approve_usage",
                                           ApproveUsage(provider=provider, limit=limit))), match)
     assert sim.get(allowance_key("gamma", provider)) is None
 
 
-# -- anchors ---------------------------------------------------------------------------------------
+# -- anchors --------------------------------------------------------------------------------------
 
 
 def test_anchor_batch(sim: Sim, accounts: dict[str, Account]) -> None:
@@ -465,15 +498,6 @@ def test_anchor_batch(sim: Sim, accounts: dict[str, Account]) -> None:
     ok(sim.one(accounts["beta"].sign("anchors.anchor_batch",
                                      AnchorBatch(batch_id="2024/q1", root=DIGEST, count=1))))
     assert sim.get(batch_key("beta", "2024/q1")).root == DIGEST
-
-
-@pytest.mark.parametrize("count", [0, -1, BATCH_COUNT_MAX + 1])
-def test_anchor_batch_count_limits(sim: Sim, accounts: dict[str, Account], count: int) -> None:
-    """A batch holds 1 to BATCH_COUNT_MAX credentials."""
-    failed(sim.one(accounts["gamma"].sign("anchors.anchor_batch",
-                                          AnchorBatch(batch_id="b", root=ROOT, count=count))),
-           "a batch holds 1 to")
-    assert sim.get(batch_key("gamma", "b")) is None
 
 
 def test_non_member_cannot_anchor(sim: Sim) -> None:
@@ -504,7 +528,7 @@ def test_status_list_version_increments(sim: Sim, accounts: dict[str, Account]) 
     assert sim.get(status_list_key("beta", "revoked")).version == 1
 
 
-# -- the ledger's own checks -------------------------------------------------------------------------
+# -- the ledger's own checks ----------------------------------------------------------------------
 
 
 def test_nonce_replay_is_bad_nonce(sim: Sim, accounts: dict[str, Account]) -> None:

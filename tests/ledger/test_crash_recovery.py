@@ -329,12 +329,13 @@ async def _drive(node: NodeProcess, plan: Plan, model: Model, kill_after_s: floa
 
 def check_data_dir(data_dir: Path, plan: Plan, model: Model, context: str) -> int:
     """Open the node's directory in-process, check every invariant, return its height."""
-    log_size = (data_dir / "chain" / "blocks.log").stat().st_size
+    block_log = data_dir / "chain" / "blocks.log"
+    log_size = block_log.stat().st_size if block_log.exists() else 0  # killed before genesis?
     node = open_node(data_dir)
     try:
         store = node.store
         height = store.height
-        if (data_dir / "chain" / "blocks.log").stat().st_size < log_size:
+        if block_log.stat().st_size < log_size:
             model.tails_cut += 1
         assert height >= model.max_height, (
             f"{context}: height went back from {model.max_height} to {height}")
@@ -364,10 +365,11 @@ def check_data_dir(data_dir: Path, plan: Plan, model: Model, context: str) -> in
         nonces = [store.get(nonce_key(pair.public_key)) or 0 for pair in plan.pairs]
         assert nonces == counts, f"{context}: nonces {nonces} != committed counts {counts}"
         for sender, nonce in enumerate(nonces):
-            assert nonce >= model.committed_floor[sender]
+            where = f"{context}: sender {sender} at nonce {nonce}"
+            assert nonce >= model.committed_floor[sender], f"{where}: an acknowledged tx lost"
             if nonce:
-                assert store.tx_location(plan.txid(sender, nonce - 1)) is not None
-            assert store.tx_location(plan.txid(sender, nonce)) is None
+                assert store.tx_location(plan.txid(sender, nonce - 1)) is not None, where
+            assert store.tx_location(plan.txid(sender, nonce)) is None, where
 
         node.replay_check()
         model.resubmitted += sum(max(0, end - nonce)
@@ -423,7 +425,7 @@ def test_kill_9_mid_load_loses_no_committed_transaction(tmp_path: Path) -> None:
     try:
         for cycle in range(CYCLES):
             context = f"seed={seed} cycle={cycle}"
-            if cycle > 0 and rng.random() < KILL_BEFORE_READY_SHARE:
+            if rng.random() < KILL_BEFORE_READY_SHARE:
                 # Kill it while it opens its store and starts serving.
                 node = NodeProcess(data_dir, log_path)
                 time.sleep(rng.uniform(0.0, 0.3))

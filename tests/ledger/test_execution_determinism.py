@@ -51,7 +51,7 @@ WORKER_COUNTS = (1, 2, 3, 4, 8)
 KINDS = ("transfer", "transfer", "transfer", "allocate", "approve_usage", "charge", "anchor",
          "status", "propose_add", "propose_roles", "propose_remove", "approve", "approve_all",
          "add_key", "extra_key", "replay", "gap", "expired", "outsider")
-ROLE_SETS = (["provider"], ["operator"], [], ["issuer", "validator"])
+ROLE_SETS: tuple[list[str], ...] = (["provider"], ["operator"], [], ["issuer", "validator"])
 
 CHAIN = make_chain(MEMBERS, chain_id="determinism")
 
@@ -80,9 +80,9 @@ def build_wires(chain: Chain, actions: list[Action]) -> list[bytes]:
     proposed: list[str] = []  # targets of proposals so far, so approvals mostly find one
     added: list[tuple[str, int]] = []  # (org, label) of keys added so far
     wires: list[bytes] = []
-    for kind, a, b, n, label in actions:
-        if b == a and n % 8:  # mostly another org; sometimes itself (which must fail)
-            b = (b + 1) % len(ORGS)
+    for kind, a, drawn_b, n, label in actions:
+        # Mostly another org; sometimes the sender itself (which must fail).
+        b = (drawn_b + 1) % len(ORGS) if drawn_b == a and n % 8 else drawn_b
         sender, other = accounts[ORGS[a]], ORGS[b]
         wire: bytes | None
         if kind == "transfer":
@@ -96,7 +96,7 @@ def build_wires(chain: Chain, actions: list[Action]) -> list[bytes]:
                                Charge(consumer=other, amount=max(1, n), usage_ref=f"u{label}"))
         elif kind == "anchor":
             wire = sender.sign("anchors.anchor_batch",
-                               AnchorBatch(batch_id=f"b{label}", root=bytes(32), count=n % 3))
+                               AnchorBatch(batch_id=f"b{label}", root=bytes(32), count=1 + n % 3))
         elif kind == "status":
             wire = sender.sign("anchors.set_status_list",
                                SetStatusList(list_id=f"s{label}", digest=bytes([n % 256]) * 32))

@@ -75,7 +75,7 @@ def test_read_accepts_owner_only_modes(tmp_path: Path, mode: int) -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     """A missing key file raises FileNotFoundError naming the path."""
     path = tmp_path / "absent.json"
-    with pytest.raises(FileNotFoundError, match="absent.json does not exist"):
+    with pytest.raises(FileNotFoundError, match=r"absent\.json does not exist"):
         read_key_file(path)
 
 

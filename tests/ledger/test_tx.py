@@ -69,7 +69,7 @@ def split(wire: bytes) -> tuple[bytes, bytes]:
     return signed.body, signed.signature
 
 
-# -- round trip ---------------------------------------------------------------------------
+# -- round trip -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_ids_differ_when_any_field_differs() -> None:
 
 def test_encode_refuses_arguments_of_another_operation() -> None:
     """encode_tx checks the argument type names the operation, so a caller cannot mix them up."""
-    with pytest.raises(TypeError, match="credits.transfer takes Transfer"):
+    with pytest.raises(TypeError, match=r"credits\.transfer takes Transfer"):
         encode_tx(KEY, chain_id=CHAIN_ID, org="alpha", nonce=0, op="credits.transfer",
                   args=Allocate(to="beta", amount=1))
     with pytest.raises(KeyError, match="unknown operation"):
@@ -117,7 +117,7 @@ def test_encode_refuses_arguments_of_another_operation() -> None:
                   args=Transfer(to="beta", amount=1))
 
 
-# -- chain and signature -----------------------------------------------------------------------
+# -- chain and signature --------------------------------------------------------------------------
 
 
 def test_wrong_chain_id_is_refused() -> None:
@@ -179,7 +179,7 @@ def test_every_single_byte_change_is_refused() -> None:
                 decode_and_verify(bytes(mutated), CHAIN_ID)
 
 
-# -- canonical form --------------------------------------------------------------------------------
+# -- canonical form -------------------------------------------------------------------------------
 
 
 def test_args_map_in_another_key_order_is_refused() -> None:
@@ -200,7 +200,8 @@ def test_args_omitting_a_default_field_are_refused() -> None:
 
 def test_non_minimal_int_in_args_is_refused() -> None:
     """An amount encoded as uint16 (0xcd 0x0001) instead of a fixint is not canonical."""
-    args = enc.encode({"to": msgspec.Raw(enc.encode("beta")), "amount": msgspec.Raw(b"\xcd\x00\x01"),
+    args = enc.encode({"to": msgspec.Raw(enc.encode("beta")),
+                       "amount": msgspec.Raw(b"\xcd\x00\x01"),
                        "memo": msgspec.Raw(enc.encode(""))})
     assert msgspec.msgpack.decode(args) == {"to": "beta", "amount": 1, "memo": ""}
     with pytest.raises(MalformedTransaction, match="canonical"):
@@ -264,12 +265,12 @@ def test_invalid_utf8_in_body_is_malformed() -> None:
         decode_and_verify(body_wire(args=bad_args), CHAIN_ID)
 
 
-# -- operations and arguments ------------------------------------------------------------------------
+# -- operations and arguments ---------------------------------------------------------------------
 
 
 def test_unknown_operation_is_refused() -> None:
     """A correctly signed transaction naming no registered operation is malformed."""
-    with pytest.raises(MalformedTransaction, match="unknown operation 'credits.mint'"):
+    with pytest.raises(MalformedTransaction, match=r"unknown operation 'credits\.mint'"):
         decode_and_verify(body_wire(op="credits.mint"), CHAIN_ID)
 
 
@@ -288,9 +289,17 @@ def test_unknown_operation_is_refused() -> None:
         ("credits.transfer", Transfer(to="beta", amount=1, memo="m" * 257), "memo"),
         ("credits.allocate", Allocate(to="beta", amount=0), "amount"),
         ("credits.approve_usage", ApproveUsage(provider="BETA", limit=1), "provider"),
+        ("credits.approve_usage", ApproveUsage(provider="beta", limit=-1), "limit"),
+        ("credits.approve_usage", ApproveUsage(provider="beta", limit=2**62 + 1), "limit"),
         ("credits.charge", Charge(consumer="beta", amount=1, usage_ref="has space"),
          "usage_ref"),
         ("anchors.anchor_batch", AnchorBatch(batch_id="b", root=bytes(31), count=1), "root"),
+        ("anchors.anchor_batch", AnchorBatch(batch_id="b", root=bytes(32), count=0), "count"),
+        ("anchors.anchor_batch", AnchorBatch(batch_id="b", root=bytes(32), count=1_000_001),
+         "count"),
+        ("anchors.anchor_batch", AnchorBatch(batch_id="b\n", root=bytes(32), count=1),
+         "batch_id"),
+        ("credits.transfer", Transfer(to="beta\n", amount=1), "to"),
         ("membership.propose", Propose(action="add", org="x", keys=[bytes(31)]), "keys"),
         ("membership.propose", Propose(action="add", org="x", roles=["king"]), "roles"),
         ("membership.approve", Approve(org="UPPER"), "org"),
@@ -335,7 +344,7 @@ def test_short_signature_is_refused() -> None:
         decode_and_verify(enc.encode(SignedTx(body, signature[:63])), CHAIN_ID)
 
 
-# -- size --------------------------------------------------------------------------------------------
+# -- size -----------------------------------------------------------------------------------------
 
 
 def _propose_wire(name_length: int) -> bytes:
@@ -356,7 +365,7 @@ def test_transaction_size_limit_is_exact() -> None:
         decode_and_verify(over, CHAIN_ID)
 
 
-# -- garbage -----------------------------------------------------------------------------------------
+# -- garbage --------------------------------------------------------------------------------------
 
 
 def test_every_truncation_is_refused() -> None:

@@ -289,7 +289,7 @@ class Handlers:
             orgs = [{"org": k[len("m/org/"):], **_json_struct(v)}
                     for k, v in store.scan("m/org/", limit=10_000)]
             return json_response({"organizations": orgs})
-        value = store.get(key)
+        value = store.read(key)
         return json_response({"key": key, "value": _json_struct(value)})
 
 

@@ -45,6 +45,7 @@ _U64 = struct.Struct(">Q")
 MAP_SIZE_BYTES = 1 << 36  # 64 GiB of address space; the file grows as needed
 CACHE_ENTRIES_MAX = 2_000_000
 BLOCK_BYTES_MAX = 256 * 1024 * 1024
+HEIGHT_LIMIT = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,13 @@ class Store:
                 self._cache[key] = value
         return value
 
+    def read(self, key: str) -> Any:
+        """A state value read from LMDB without touching the cache (for client queries,
+        whose keys come from outside and must not be able to evict the working set)."""
+        with self.env.begin(db=self.db_state) as txn:
+            raw = txn.get(key.encode())
+        return None if raw is None else decode_value(key, raw)
+
     def scan(self, prefix: str, limit: int = 1000) -> list[tuple[str, Any]]:
         """Up to ``limit`` state entries whose keys start with ``prefix``, in key order."""
         out: list[tuple[str, Any]] = []
@@ -183,7 +191,7 @@ class Store:
     def block_bytes(self, height: int) -> bytes | None:
         # Bounded by the LMDB index, not by the in-memory tip: the tx index is read
         # from LMDB too, and a commit publishes its tip only after LMDB committed.
-        if height < 0:
+        if not 0 <= height < HEIGHT_LIMIT:
             return None
         with self.env.begin(db=self.db_blocks) as txn:
             raw = txn.get(_U64.pack(height))
@@ -198,6 +206,8 @@ class Store:
         return payload
 
     def header(self, height: int) -> Header | None:
+        if not 0 <= height < HEIGHT_LIMIT:
+            return None
         with self.env.begin(db=self.db_meta) as txn:
             raw = txn.get(b"h" + _U64.pack(height))
         return None if raw is None else decode_header(raw)

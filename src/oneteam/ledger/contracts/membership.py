@@ -94,7 +94,10 @@ def _validate_proposal(ctx: Context, args: Propose) -> None:
 def _execute_propose(ctx: Context, args: Propose) -> None:
     _validate_proposal(ctx, args)
     current = ctx.get(proposal_key(args.org))
-    if current is not None and current.expiry_height >= ctx.height:
+    epoch = ctx.get(MEMBER_EPOCH_KEY) or 0
+    # A proposal made under another member set can no longer be approved, so it
+    # must not block the new proposal its refusal asks for.
+    if current is not None and current.expiry_height >= ctx.height and current.epoch == epoch:
         raise fail(f"a proposal about {args.org} is already open")
     proposal = Proposal(
         action=args.action,
@@ -105,7 +108,7 @@ def _execute_propose(ctx: Context, args: Propose) -> None:
         proposer=ctx.tx.org,
         approvals=[ctx.tx.org],
         expiry_height=ctx.height + PROPOSAL_LIFETIME_BLOCKS,
-        epoch=ctx.get(MEMBER_EPOCH_KEY) or 0,
+        epoch=epoch,
     )
     # The keys are reserved now so that no other proposal can claim them.
     for key in args.keys:
