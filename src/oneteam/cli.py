@@ -21,6 +21,9 @@ def _ledger_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     keygen = lsub.add_parser("keygen", help="write a new Ed25519 key file (mode 600)")
     keygen.add_argument("path", type=Path)
     keygen.add_argument("--label", default="")
+    keygen.add_argument("--encrypt", action="store_true",
+                        help="encrypt the seed with a passphrase (ONETEAM_KEY_PASSPHRASE, "
+                        "or asked for)")
 
     init = lsub.add_parser("init", help="create a node's data directory and genesis")
     init.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "ledger")
@@ -113,8 +116,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "keygen":
         from oneteam.ledger.keys import KeyPair, write_key_file
 
+        passphrase = None
+        if args.encrypt:
+            import getpass
+
+            from oneteam.ledger.keys import PASSPHRASE_ENV
+
+            passphrase = os.environ.get(PASSPHRASE_ENV) or getpass.getpass("passphrase: ")
+            if not passphrase:
+                print("error: an empty passphrase encrypts nothing", file=sys.stderr)
+                return 2
         keypair = KeyPair.generate()
-        write_key_file(args.path, keypair, label=args.label)
+        write_key_file(args.path, keypair, label=args.label, passphrase=passphrase)
         print(keypair.public_key.hex())
         return 0
     if command == "init":

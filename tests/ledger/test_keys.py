@@ -142,3 +142,24 @@ def test_sign_and_verify() -> None:
     assert not keys.verify(keypair.public_key, b"message", signature[:63])
     assert not keys.verify(bytes(32), b"message", bytes(64))
     assert KeyPair.generate().public_key != KeyPair.generate().public_key
+
+
+def test_an_encrypted_key_file_holds_no_seed_and_opens_with_its_passphrase(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a passphrase the seed is encrypted at rest (Argon2id + secretbox)."""
+    from oneteam.ledger.keys import PASSPHRASE_ENV, KeyFileLocked
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    pair = KeyPair.generate()
+    path = tmp_path / "sealed.json"
+    write_key_file(path, pair, passphrase="correct horse")
+    text = path.read_text()
+    assert pair.seed.hex() not in text and '"seed"' not in text
+    assert read_key_file(path, passphrase="correct horse").public_key == pair.public_key
+    with pytest.raises(KeyFileLocked, match="encrypted; set ONETEAM_KEY_PASSPHRASE"):
+        read_key_file(path)
+    with pytest.raises(KeyFileLocked, match="wrong passphrase"):
+        read_key_file(path, passphrase="wrong")
+    monkeypatch.setenv(PASSPHRASE_ENV, "correct horse")
+    assert read_key_file(path).seed == pair.seed

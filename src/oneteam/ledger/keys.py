@@ -10,11 +10,31 @@ from pathlib import Path
 
 import nacl.bindings
 import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
 import nacl.signing
+import nacl.utils
 
 PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64
 KEY_FILE_MODE = 0o600
+PASSPHRASE_ENV = "ONETEAM_KEY_PASSPHRASE"
+
+
+class KeyFileLocked(ValueError):
+    """An encrypted key file without its passphrase, or with a wrong one."""
+
+
+def _decrypt_seed(path: Path, sealed: dict[str, object], passphrase: str | None) -> bytes:
+    if not passphrase:
+        raise KeyFileLocked(f"key file {path} is encrypted; set {PASSPHRASE_ENV}")
+    salt = bytes.fromhex(str(sealed["salt"]))
+    box = nacl.secret.SecretBox(_passphrase_key(
+        passphrase, salt, int(str(sealed["opslimit"])), int(str(sealed["memlimit"]))))
+    try:
+        return box.decrypt(bytes.fromhex(str(sealed["box"])))
+    except nacl.exceptions.CryptoError:
+        raise KeyFileLocked(f"wrong passphrase for key file {path}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,16 +80,40 @@ def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
-def write_key_file(path: Path, keypair: KeyPair, *, label: str = "") -> None:
-    """Write a key file readable by its owner only; refuse to overwrite an existing one."""
+def _passphrase_key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    return nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode(), salt,
+                                    opslimit=opslimit, memlimit=memlimit)
+
+
+def write_key_file(path: Path, keypair: KeyPair, *, label: str = "",
+                   passphrase: str | None = None) -> None:
+    """Write a key file readable by its owner only; refuse to overwrite an existing one.
+
+    With a ``passphrase`` the seed is encrypted at rest: XSalsa20-Poly1305
+    (libsodium's secretbox) under a key derived by Argon2id.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {
+    document: dict[str, object] = {
         "type": "ed25519",
         "label": label,
         "public_key": keypair.public_key.hex(),
-        "seed": keypair.seed.hex(),
     }
+    if passphrase:
+        salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+        opslimit = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+        memlimit = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+        box = nacl.secret.SecretBox(_passphrase_key(passphrase, salt, opslimit, memlimit))
+        document["encrypted_seed"] = {
+            "cipher": "xsalsa20poly1305",
+            "kdf": "argon2id",
+            "opslimit": opslimit,
+            "memlimit": memlimit,
+            "salt": salt.hex(),
+            "box": bytes(box.encrypt(keypair.seed)).hex(),
+        }
+    else:
+        document["seed"] = keypair.seed.hex()
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     fd = os.open(path, flags, KEY_FILE_MODE)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -79,8 +123,12 @@ def write_key_file(path: Path, keypair: KeyPair, *, label: str = "") -> None:
         os.fsync(handle.fileno())
 
 
-def read_key_file(path: Path) -> KeyPair:
-    """Read a key file; refuse one that others may read, or one that is malformed."""
+def read_key_file(path: Path, passphrase: str | None = None) -> KeyPair:
+    """Read a key file; refuse one that others may read, or one that is malformed.
+
+    An encrypted key file needs its passphrase: ``passphrase``, or else the
+    environment variable ``ONETEAM_KEY_PASSPHRASE``.
+    """
     path = Path(path)
     try:
         mode = path.stat().st_mode
@@ -93,9 +141,15 @@ def read_key_file(path: Path) -> KeyPair:
         )
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        seed = bytes.fromhex(document["seed"])
+        if "encrypted_seed" in document:
+            seed = _decrypt_seed(path, document["encrypted_seed"],
+                                 passphrase or os.environ.get(PASSPHRASE_ENV))
+        else:
+            seed = bytes.fromhex(document["seed"])
         keypair = KeyPair.from_seed(seed)
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        if isinstance(error, KeyFileLocked):
+            raise
         raise ValueError(f"key file {path} is malformed: {error}") from None
     if document.get("public_key") and document["public_key"] != keypair.public_key.hex():
         raise ValueError(f"key file {path}: public key does not match its seed")
