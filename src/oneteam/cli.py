@@ -53,8 +53,9 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mempool-capacity", type=int, default=200_000)
     parser.add_argument("--exec-workers", type=int, default=1)
     parser.add_argument("--verify-workers", type=int, default=None)
-    parser.add_argument("--verify-mode", choices=("threads", "processes"), default="threads",
-                        help="verify signatures on a thread pool or a process pool")
+    parser.add_argument("--verify-mode", choices=("threads", "processes"), default="processes",
+                        help="verify signatures on a process pool (default: measured faster, "
+                        "see docs/BENCHMARKS.md) or a thread pool")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=1000, help="transactions per request")
     parser.add_argument("--in-flight", type=int, default=4, help="requests in flight at once")
     parser.add_argument("--exec-workers", type=int, default=1)
-    parser.add_argument("--verify-mode", choices=("threads", "processes"), default="threads")
+    parser.add_argument("--verify-mode", choices=("threads", "processes"), default="processes")
     parser.add_argument("--block-txs-max", type=int, default=4096)
     parser.add_argument("--block-interval-ms", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
