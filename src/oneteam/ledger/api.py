@@ -55,6 +55,7 @@ STATUS_BY_CODE = {
     "busy": 503,
     "unavailable": 503,
     "not_found": 404,
+    "storage_corrupt": 500,
 }
 
 

@@ -105,8 +105,11 @@ def verify_proof(proof: dict[str, Any], trusted_validators: Iterable[bytes],
     from oneteam.ledger.execution import Receipt
     from oneteam.ledger.tx import txid_of
 
-    decoded = msgspec.msgpack.decode(receipt, type=Receipt)
-    proven = txid_of(tx)
+    try:
+        decoded = msgspec.msgpack.decode(receipt, type=Receipt)
+        proven = txid_of(tx)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as error:
+        raise ProofError(f"proven transaction or receipt does not decode: {error}") from None
     if txid is not None and proven != txid:
         raise ProofError(f"the proof is for transaction {proven.hex()}, not {txid.hex()}")
     return VerifiedInclusion(proven, header.height, index, header_hash(header),

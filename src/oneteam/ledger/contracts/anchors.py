@@ -15,6 +15,7 @@ from oneteam.ledger.contracts.schema import (
     batch_key,
     status_list_key,
 )
+from oneteam.ledger.invariants import check
 from oneteam.ledger.tx import Transaction
 
 BATCH_COUNT_MAX = 1_000_000
@@ -36,8 +37,8 @@ def _anchor_keys(tx: Transaction, args: AnchorBatch) -> KeySet:
 
 
 def _execute_anchor(ctx: Context, args: AnchorBatch) -> None:
-    if not 1 <= args.count <= BATCH_COUNT_MAX:
-        raise fail(f"a batch holds 1 to {BATCH_COUNT_MAX} credentials, not {args.count}")
+    # Decoding already refused counts outside 1..BATCH_COUNT_MAX.
+    check(1 <= args.count <= BATCH_COUNT_MAX, "anchor count out of range after decoding")
     key = batch_key(ctx.tx.org, args.batch_id)
     if ctx.get(key) is not None:
         raise fail(f"batch {args.batch_id} of {ctx.tx.org} is already anchored")

@@ -24,6 +24,7 @@ from oneteam.ledger.contracts.schema import (
     org_key,
     usage_key,
 )
+from oneteam.ledger.invariants import check
 from oneteam.ledger.tx import Transaction
 
 BALANCE_MAX = 2**62
@@ -105,8 +106,8 @@ def _approve_usage_keys(tx: Transaction, args: ApproveUsage) -> KeySet:
 
 
 def _execute_approve_usage(ctx: Context, args: ApproveUsage) -> None:
-    if not 0 <= args.limit <= BALANCE_MAX:
-        raise fail(f"limit must be between 0 and {BALANCE_MAX}")
+    # Decoding already refused limits outside 0..BALANCE_MAX.
+    check(0 <= args.limit <= BALANCE_MAX, "approve_usage limit out of range after decoding")
     if args.provider == ctx.tx.org:
         raise fail("an organization does not authorize itself")
     _require_member(ctx, args.provider)
