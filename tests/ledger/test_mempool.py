@@ -257,3 +257,18 @@ def test_later_ready_transactions_keep_their_place_after_commit(
         pool.add(tx(alpha, 3, digest=7))
     pool.add(tx(alpha, 4))
     assert [t.nonce for t in pool.take(10)] == [2, 3, 4]
+
+
+def test_held_transactions_become_ready_when_a_block_commits_the_gap(
+    nonces: Nonces, alpha: Account
+) -> None:
+    """Under consensus, a sender's earlier nonces may commit through another validator."""
+    pool = Mempool(100, nonces)
+    for nonce in (3, 4, 6):
+        pool.add(tx(alpha, nonce))
+    assert pool.ready_count == 0
+    # Nonces 0..2 were committed from another validator's batch.
+    nonces.by_sender[alpha.keypair.public_key] = 3
+    pool.committed([tx(alpha, 2)], set(), height=1)
+    assert [t.nonce for t in pool.take(10)] == [3, 4]
+    assert pool.statistics()["held"] == 1  # nonce 6 still waits for 5

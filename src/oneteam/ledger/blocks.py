@@ -29,10 +29,17 @@ class Header(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields
 
 
 class Block(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """A committed block. Under consensus (several validators) ``value`` is the
+    decided block value (ordering.BlockValue) and ``certificate`` the encoded
+    commit certificate for it; a single validator leaves both empty and signs
+    the header instead."""
+
     header: Header
     signature: bytes
     txs: list[bytes]
     receipts: list[Receipt]
+    value: bytes = b""
+    certificate: bytes = b""
 
 
 _encoder = msgspec.msgpack.Encoder()

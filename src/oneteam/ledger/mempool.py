@@ -119,6 +119,10 @@ class Mempool:
             self._ids.discard(tx.txid)
         for sender in nonce_unconsumed:
             self._next.pop(sender, None)
+        # Under consensus a block may carry a sender's transactions that reached
+        # another validator: held ones that now follow the committed nonce are ready.
+        for sender in {tx.sender for tx in txs} & self._held.keys():
+            self._promote(sender)
         # A sender with nothing left pending is forgotten (re-read from state when
         # next seen), so the table is bounded by the senders with pending work.
         for sender in {tx.sender for tx in txs}:
@@ -127,6 +131,21 @@ class Mempool:
                     and expected == self._committed_nonce(sender)):
                 del self._next[sender]
         self._evict_stale_held(height)
+
+    def _promote(self, sender: bytes) -> None:
+        held = self._held[sender]
+        committed = self._committed_nonce(sender)
+        for nonce in [n for n in held if n < committed]:
+            entry = held.pop(nonce)
+            self._ids.discard(entry.tx.txid)
+            self._remember_drop(entry.tx.txid, f"nonce {nonce} was used by another transaction")
+        next_nonce = max(self._next.get(sender, committed), committed)
+        while next_nonce in held:
+            self._ready.append(held.pop(next_nonce).tx)
+            next_nonce += 1
+        self._next[sender] = next_nonce
+        if not held:
+            del self._held[sender]
 
     def _evict_stale_held(self, height: int) -> None:
         stale_before = height - self.held_blocks_max

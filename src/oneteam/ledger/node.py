@@ -140,8 +140,10 @@ class Node:
 
     # -- lifecycle --------------------------------------------------------------
 
-    async def start(self) -> None:
-        self._builder = asyncio.create_task(self._build_loop(), name="block-builder")
+    async def start(self, *, build_blocks: bool = True) -> None:
+        """Start serving; ``build_blocks=False`` when a consensus engine makes the blocks."""
+        if build_blocks:
+            self._builder = asyncio.create_task(self._build_loop(), name="block-builder")
 
     async def stop(self) -> None:
         self._closing = True

@@ -1,0 +1,603 @@
+"""A deterministic simulator for the consensus core, driven by a seed (in the VOPR's manner).
+
+Everything random comes from one ``random.Random(seed)``: the network (delay, so
+reordering; loss; duplication; partitions that heal), crashes (at any moment, including
+between persisting a WAL entry and sending the message it records) and restarts from
+each validator's WAL, and up to f Byzantine validators that equivocate, send bad
+signatures, withhold votes and propose invalid values. The clock is simulated: an
+event queue ordered by (time, sequence number). The same seed replays the same run.
+
+Checked as the run goes: no two honest validators decide different values at a height,
+every decided value is valid, every decision carries a certificate that
+``verify_certificate`` accepts, no honest validator signs two different messages for
+one height, round and kind, and none broadcasts a message it signed before its WAL
+holds it. Checked at the end: after the global stabilization time (GST: partitions
+healed, loss off, crashed validators back, delays bounded) every honest validator
+decides the target number of heights within a bound of simulated time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import heapq
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import msgspec
+
+from oneteam.ledger.consensus.core import (
+    Action,
+    Broadcast,
+    Decide,
+    PersistWal,
+    ScheduleTimeout,
+    TendermintCore,
+    TimeoutConfig,
+    TimeoutKind,
+)
+from oneteam.ledger.consensus.messages import (
+    NIL,
+    Commit,
+    InvalidCertificate,
+    Message,
+    Proposal,
+    Vote,
+    faulty_max,
+    sign_proposal,
+    sign_vote,
+    value_id,
+    verify_certificate,
+)
+from oneteam.ledger.consensus.wal import WalEntry
+from oneteam.ledger.invariants import check
+from oneteam.ledger.keys import KeyPair
+
+CHAIN_ID: Final = "oneteam-sim"
+BEHAVIOURS: Final = ("equivocate", "invalid_signature", "withhold", "invalid_value")
+FAULT_KINDS: Final = (
+    "loss", "duplicate", "partition", "partition_drop", "clog", "clog_drop", "crash",
+    "torn_crash",
+    "equivocation", "invalid_signature", "forged_vote", "withheld", "invalid_value",
+)
+SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=400, propose_delta_ms=100, prevote_ms=200,
+                                    prevote_delta_ms=100, precommit_ms=200,
+                                    precommit_delta_ms=100)
+
+
+def toy_value(height: int, proposer: int, incarnation: int, counter: int, *,
+              valid: bool = True) -> bytes:
+    """A value naming its height, proposer and a counter; ``valid=False`` marks it invalid."""
+    return (f"h={height};p={proposer};i={incarnation};c={counter};"
+            f"{'ok' if valid else 'invalid'}").encode()
+
+
+def toy_value_valid(height: int, value: bytes) -> bool:
+    return value.startswith(f"h={height};".encode()) and value.endswith(b";ok")
+
+
+class ToyApp:
+    """The application of every simulated validator: fresh values, marked valid or not."""
+
+    def __init__(self, proposer: int, incarnation: int) -> None:
+        self._proposer = proposer
+        self._incarnation = incarnation
+        self._counter = 0
+
+    def propose_value(self, height: int) -> bytes:
+        self._counter += 1
+        return toy_value(height, self._proposer, self._incarnation, self._counter)
+
+    def invalid_value(self, height: int) -> bytes:
+        self._counter += 1
+        return toy_value(height, self._proposer, self._incarnation, self._counter, valid=False)
+
+    def validate_value(self, height: int, value: bytes) -> bool:
+        return toy_value_valid(height, value)
+
+
+@dataclass(frozen=True, slots=True)
+class SimOptions:
+    """What a run may do. Each seed draws its own rates and events within these bounds."""
+
+    validators: int = 4
+    heights: int = 3  # each honest validator must decide heights 1..heights
+    byzantine: int | None = None  # None: 0..f drawn per seed
+    behaviours: tuple[str, ...] | None = None  # None: a random non-empty subset each
+    loss_max: float = 0.2  # per-seed message loss rate drawn in [0, loss_max], before GST
+    duplicate_max: float = 0.1
+    delay_ms_max: int = 200  # per message, before GST; reordering comes from the spread
+    delay_after_gst_ms_max: int = 40
+    partitions_max: int = 2
+    clogs_max: int = 4  # one validator's outgoing links cut for a while (one-way failure)
+    clog_ms_max: int = 2000
+    crashes_max: int = 2  # crashes of honest validators, each restarted before GST
+    torn_crash_probability: float = 0.002  # per input before GST: crash amid its actions
+    torn_crashes_max: int = 2
+    gst_ms_min: int = 300
+    gst_ms_max: int = 4000
+    liveness_bound_ms: int = 60_000  # after GST
+    gossip_interval_ms: int = 250
+    steps_max: int = 400_000
+    timeouts: TimeoutConfig = SIM_TIMEOUTS
+    core_class: type[TendermintCore] = TendermintCore
+
+    def __post_init__(self) -> None:
+        if self.validators < 1:
+            raise ValueError("at least one validator")
+        if self.heights < 1:
+            raise ValueError("at least one height")
+        f = faulty_max(self.validators)
+        if self.byzantine is not None and not 0 <= self.byzantine <= f:
+            raise ValueError(f"{self.byzantine} Byzantine validators of {self.validators}: "
+                             f"at most f = {f}")
+        unknown = set(self.behaviours or ()) - set(BEHAVIOURS)
+        if unknown:
+            raise ValueError(f"unknown Byzantine behaviours {sorted(unknown)}")
+        if not self.gst_ms_min <= self.gst_ms_max:
+            raise ValueError("gst_ms_min above gst_ms_max")
+
+
+@dataclass(slots=True)
+class SeedResult:
+    seed: int
+    steps: int
+    sim_time_ms: int
+    gst_ms: int
+    decisions: int  # decisions by honest validators, counted per validator and height
+    faults_injected: dict[str, int]
+    safety_violations: list[str]
+    liveness_failures: list[str]
+    byzantine: dict[int, tuple[str, ...]]
+    trace_digest: str  # sha256 over the decisions in order: equal for equal runs
+
+    @property
+    def ok(self) -> bool:
+        return not self.safety_violations and not self.liveness_failures
+
+
+@dataclass(slots=True)
+class _Node:
+    index: int
+    keypair: KeyPair
+    behaviours: tuple[str, ...]
+    app: ToyApp
+    core: TendermintCore | None = None
+    incarnation: int = 0
+    wal: list[WalEntry] = field(default_factory=list)
+    persisted: set[bytes] = field(default_factory=set)  # signatures of messages in the WAL
+    decided: dict[int, Commit] = field(default_factory=dict)  # the "block store": durable
+    last_progress: tuple[int, int, str, bool] | None = None
+    seen_values: dict[int, dict[bytes, None]] = field(default_factory=dict)  # Byzantine aid
+
+    @property
+    def honest(self) -> bool:
+        return not self.behaviours
+
+    @property
+    def up(self) -> bool:
+        return self.core is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Deliver:
+    node: int
+    message: Message
+
+
+@dataclass(frozen=True, slots=True)
+class _Timer:
+    node: int
+    incarnation: int
+    kind: TimeoutKind
+    height: int
+    round: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Gossip:
+    node: int
+    incarnation: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Crash:
+    node: int
+    restart_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Restart:
+    node: int
+
+
+_Event = _Deliver | _Timer | _Gossip | _Crash | _Restart
+
+
+@dataclass(frozen=True, slots=True)
+class _Partition:
+    start_ms: int
+    end_ms: int
+    side: tuple[int, ...]  # side[i]: which side validator i is on
+
+
+class Simulation:
+    """One run: build it from a seed and options, then :meth:`run` it once."""
+
+    def __init__(self, seed: int, options: SimOptions | None = None) -> None:
+        self.seed = seed
+        self.options = options = options or SimOptions()
+        self._rng = random.Random(seed)
+        rng = self._rng
+        n = options.validators
+        keypairs = [KeyPair.from_seed(hashlib.sha256(
+            b"oneteam-sim:" + seed.to_bytes(8, "big", signed=True) + i.to_bytes(2, "big")
+        ).digest()) for i in range(n)]
+        self.validators = [keypair.public_key for keypair in keypairs]
+        f = faulty_max(n)
+        byzantine_count = options.byzantine if options.byzantine is not None else (
+            rng.randint(0, f))
+        byzantine = sorted(rng.sample(range(n), byzantine_count))
+        self.nodes: list[_Node] = []
+        for i, keypair in enumerate(keypairs):
+            behaviours: tuple[str, ...] = ()
+            if i in byzantine:
+                if options.behaviours is not None:
+                    behaviours = tuple(options.behaviours)
+                else:
+                    behaviours = tuple(b for b in BEHAVIOURS if rng.random() < 0.5) or (
+                        rng.choice(BEHAVIOURS),)
+            self.nodes.append(_Node(index=i, keypair=keypair, behaviours=behaviours,
+                                    app=ToyApp(i, 0)))
+        self.loss = rng.uniform(0, options.loss_max)
+        self.duplicate = rng.uniform(0, options.duplicate_max)
+        self.gst_ms = rng.randint(options.gst_ms_min, options.gst_ms_max)
+        self.partitions: list[_Partition] = []
+        cursor = 0
+        for _ in range(rng.randint(0, options.partitions_max)):
+            start = rng.randint(cursor, self.gst_ms)
+            end = rng.randint(start, self.gst_ms)
+            side = tuple(rng.randint(0, 1) for _ in range(n))
+            self.partitions.append(_Partition(start, end, side))
+            cursor = end
+        self.clogs: list[tuple[int, int, int]] = []  # (start, end, validator), before GST
+        for _ in range(rng.randint(0, options.clogs_max)):
+            start = rng.randint(0, self.gst_ms)
+            end = min(self.gst_ms, start + rng.randint(1, options.clog_ms_max))
+            self.clogs.append((start, end, rng.randrange(n)))
+        self.now_ms = 0
+        self.steps = 0
+        self._sequence = 0
+        self._queue: list[tuple[int, int, _Event]] = []
+        self.faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+        self.faults["partition"] = len(self.partitions)
+        self.faults["clog"] = len(self.clogs)
+        self.safety_violations: list[str] = []
+        self.liveness_failures: list[str] = []
+        self._first_decision: dict[int, bytes] = {}
+        self._signed: dict[tuple[bytes, int, int, str], Message] = {}
+        self._torn_crashes = 0
+        self._trace = hashlib.sha256()
+        honest = [node.index for node in self.nodes if node.honest]
+        for _ in range(rng.randint(0, options.crashes_max) if honest else 0):
+            at = rng.randint(0, self.gst_ms)
+            self._push(at, _Crash(rng.choice(honest), rng.randint(at, self.gst_ms)))
+
+    # -- the event queue ----------------------------------------------------------------
+
+    def _push(self, at_ms: int, event: _Event) -> None:
+        check(at_ms >= self.now_ms, f"event scheduled in the past: {at_ms} < {self.now_ms}")
+        self._sequence += 1
+        heapq.heappush(self._queue, (at_ms, self._sequence, event))
+
+    def run(self) -> SeedResult:
+        options = self.options
+        for node in self.nodes:
+            self._boot(node)
+        deadline_ms = self.gst_ms + options.liveness_bound_ms
+        honest = [node for node in self.nodes if node.honest]
+        while self._queue and self.steps < options.steps_max:
+            if all(len(node.decided) >= options.heights for node in honest):
+                break
+            at_ms, _, event = heapq.heappop(self._queue)
+            if at_ms > deadline_ms:
+                break
+            self.now_ms = at_ms
+            self.steps += 1
+            self._handle(event)
+        for node in honest:
+            if len(node.decided) < options.heights:
+                self.liveness_failures.append(
+                    f"seed {self.seed}: validator {node.index} decided {len(node.decided)} of "
+                    f"{options.heights} heights by {self.now_ms} ms (GST {self.gst_ms} ms, "
+                    f"{self.steps} steps)")
+        return SeedResult(
+            seed=self.seed, steps=self.steps, sim_time_ms=self.now_ms, gst_ms=self.gst_ms,
+            decisions=sum(len(node.decided) for node in honest),
+            faults_injected=dict(self.faults),
+            safety_violations=list(self.safety_violations),
+            liveness_failures=list(self.liveness_failures),
+            byzantine={node.index: node.behaviours for node in self.nodes if not node.honest},
+            trace_digest=self._trace.hexdigest(),
+        )
+
+    def _handle(self, event: _Event) -> None:
+        if isinstance(event, _Deliver):
+            node = self.nodes[event.node]
+            if node.core is None:
+                return
+            if not node.honest and isinstance(event.message, Proposal):
+                self._saw_value(node, event.message)
+            self._apply(node, node.core.on_message(event.message))
+        elif isinstance(event, _Timer):
+            node = self.nodes[event.node]
+            if node.core is None or node.incarnation != event.incarnation:
+                return
+            self._apply(node, node.core.on_timeout(event.kind, event.height, event.round))
+        elif isinstance(event, _Gossip):
+            node = self.nodes[event.node]
+            if node.core is None or node.incarnation != event.incarnation:
+                return
+            progress = node.core.progress()
+            if progress == node.last_progress:
+                self._apply(node, node.core.rebroadcast())
+            node.last_progress = progress
+            self._push(self.now_ms + self.options.gossip_interval_ms, event)
+        elif isinstance(event, _Crash):
+            node = self.nodes[event.node]
+            if node.core is not None:
+                self.faults["crash"] += 1
+                self._crash(node, event.restart_at_ms)
+        else:
+            node = self.nodes[event.node]
+            if node.core is None:
+                self._boot(node)
+
+    # -- validators ---------------------------------------------------------------------
+
+    def _boot(self, node: _Node) -> None:
+        """Start (or restart) a validator from its WAL and its store of decisions."""
+        node.app = ToyApp(node.index, node.incarnation)
+        core = self.options.core_class(CHAIN_ID, self.validators, node.keypair, node.app,
+                                       timeouts=self.options.timeouts)
+        core.load_commits(node.decided[h] for h in sorted(node.decided)[-16:])
+        core.restore(node.wal)
+        node.core = core
+        node.last_progress = None
+        node.persisted = {self._signature_of(entry) for entry in node.wal}
+        self._push(self.now_ms + self.options.gossip_interval_ms,
+                   _Gossip(node.index, node.incarnation))
+        self._apply(node, core.start_height(max(node.decided, default=0) + 1))
+
+    def _crash(self, node: _Node, restart_at_ms: int) -> None:
+        node.core = None
+        node.incarnation += 1  # timers and gossip of the old incarnation are dropped
+        self._push(max(restart_at_ms, self.now_ms), _Restart(node.index))
+
+    @staticmethod
+    def _signature_of(entry: WalEntry) -> bytes:
+        message = entry.proposal if entry.proposal is not None else entry.vote
+        return message.signature if message is not None else b""
+
+    def _apply(self, node: _Node, actions: Sequence[Action]) -> None:
+        """Carry out a core's actions in order, as a driver must; maybe crash amid them."""
+        torn_at = None
+        if (node.honest and actions and self.now_ms < self.gst_ms
+                and self._torn_crashes < self.options.torn_crashes_max
+                and self._rng.random() < self.options.torn_crash_probability):
+            torn_at = self._rng.randrange(len(actions))
+        next_height = None
+        for position, action in enumerate(actions):
+            if position == torn_at:
+                self._torn_crashes += 1
+                self.faults["torn_crash"] += 1
+                self._crash(node, min(self.now_ms + self._rng.randint(1, 1000),
+                                      max(self.gst_ms, self.now_ms)))
+                return
+            if isinstance(action, PersistWal):
+                node.wal.append(action.entry)
+                node.persisted.add(self._signature_of(action.entry))
+            elif isinstance(action, Broadcast):
+                self._send(node, action.message)
+            elif isinstance(action, ScheduleTimeout):
+                self._push(self.now_ms + action.delay_ms,
+                           _Timer(node.index, node.incarnation, action.kind, action.height,
+                                  action.round))
+            elif isinstance(action, Decide):
+                self._decided(node, action)
+                next_height = action.height + 1
+            else:  # pragma: no cover - the Action union is closed
+                raise TypeError(f"unknown action {action!r}")
+        if next_height is not None and node.core is not None:
+            node.wal = [entry for entry in node.wal if entry.height >= next_height]
+            self._apply(node, node.core.start_height(next_height))
+
+    def _decided(self, node: _Node, decide: Decide) -> None:
+        commit = Commit(value=decide.value, certificate=decide.certificate)
+        node.decided[decide.height] = commit
+        if not node.honest:
+            return
+        self._trace.update(msgspec.msgpack.encode((node.index, decide.height, decide.value)))
+        where = f"seed {self.seed}: validator {node.index} at height {decide.height}"
+        try:
+            verify_certificate(decide.certificate, self.validators, chain_id=CHAIN_ID)
+        except InvalidCertificate as error:
+            self.safety_violations.append(f"{where}: certificate rejected: {error.reason}")
+        if (decide.certificate.value_id != value_id(decide.value)
+                or decide.certificate.height != decide.height):
+            self.safety_violations.append(f"{where}: certificate is for another decision")
+        if not toy_value_valid(decide.height, decide.value):
+            self.safety_violations.append(f"{where}: decided invalid value {decide.value!r}")
+        first = self._first_decision.setdefault(decide.height, decide.value)
+        if first != decide.value:
+            self.safety_violations.append(
+                f"{where}: decided {decide.value!r}, another honest validator {first!r}")
+
+    # -- the network --------------------------------------------------------------------
+
+    def _send(self, node: _Node, message: Message) -> None:
+        others = [i for i in range(len(self.nodes)) if i != node.index]
+        signer = _signer_of(message)
+        if not node.honest:
+            self._send_byzantine(node, message, others, own=signer == node.keypair.public_key)
+            return
+        if isinstance(message, Proposal | Vote) and signer == node.keypair.public_key:
+            key = _slot(message)
+            earlier = self._signed.setdefault(key, message)
+            where = f"seed {self.seed}: validator {node.index}"
+            if earlier != message:
+                self.safety_violations.append(
+                    f"{where} signed two different {key[3]} messages at height {key[1]} "
+                    f"round {key[2]}")
+            if message.signature not in node.persisted:
+                self.safety_violations.append(
+                    f"{where} broadcast a {key[3]} of height {key[1]} before its WAL held it")
+        self._transmit(node.index, message, others)
+
+    def _transmit(self, source: int, message: Message, recipients: Sequence[int]) -> None:
+        rng = self._rng
+        before_gst = self.now_ms < self.gst_ms
+        clogged = any(start <= self.now_ms < end and node == source
+                      for start, end, node in self.clogs)
+        for target in recipients:
+            if clogged:
+                self.faults["clog_drop"] += 1
+                continue
+            if self._partitioned(source, target):
+                self.faults["partition_drop"] += 1
+                continue
+            if before_gst and rng.random() < self.loss:
+                self.faults["loss"] += 1
+                continue
+            self._push(self.now_ms + self._delay_ms(), _Deliver(target, message))
+            if rng.random() < self.duplicate:
+                self.faults["duplicate"] += 1
+                self._push(self.now_ms + self._delay_ms(), _Deliver(target, message))
+
+    def _delay_ms(self) -> int:
+        if self.now_ms < self.gst_ms:
+            return self._rng.randint(1, self.options.delay_ms_max)
+        return self._rng.randint(1, self.options.delay_after_gst_ms_max)
+
+    def _partitioned(self, source: int, target: int) -> bool:
+        for partition in self.partitions:
+            if partition.start_ms <= self.now_ms < partition.end_ms:
+                return partition.side[source] != partition.side[target]
+        return False
+
+    # -- Byzantine validators -----------------------------------------------------------
+
+    def _saw_value(self, node: _Node, proposal: Proposal) -> None:
+        seen = node.seen_values.setdefault(proposal.height, {})
+        if len(seen) < 16:
+            seen[value_id(proposal.value)] = None
+        for height in [h for h in node.seen_values if h < proposal.height - 1]:
+            del node.seen_values[height]
+
+    def _send_byzantine(self, node: _Node, message: Message, others: list[int], *,
+                        own: bool) -> None:
+        """Send what an honest validator would, then misbehave as the node's behaviours say."""
+        rng = self._rng
+        behaviours = node.behaviours
+        if not own or isinstance(message, Commit):
+            self._transmit(node.index, message, others)
+            return
+        if isinstance(message, Proposal):
+            self._saw_value(node, message)
+        if "withhold" in behaviours and isinstance(message, Vote) and rng.random() < 0.7:
+            self.faults["withheld"] += 1
+            self._transmit(node.index, message, rng.sample(others, rng.randint(0, 1)))
+            return
+        if "invalid_value" in behaviours and isinstance(message, Proposal) and (
+                rng.random() < 0.6):
+            self.faults["invalid_value"] += 1
+            message = sign_proposal(node.keypair, chain_id=CHAIN_ID, height=message.height,
+                                    round_=message.round,
+                                    value=node.app.invalid_value(message.height),
+                                    valid_round=-1)
+        if "invalid_signature" in behaviours and rng.random() < 0.5:
+            self.faults["invalid_signature"] += 1
+            broken = bytes([message.signature[0] ^ 1]) + message.signature[1:]
+            self._transmit(node.index, msgspec.structs.replace(message, signature=broken),
+                           others)
+            if isinstance(message, Vote):  # a vote forged in an honest validator's name
+                self.faults["forged_vote"] += 1
+                victim = self.nodes[rng.choice(others)].keypair.public_key
+                forged = msgspec.structs.replace(
+                    message, validator=victim, signature=rng.randbytes(64))
+                self._transmit(node.index, forged, others)
+        if "equivocate" in behaviours and rng.random() < 0.7:
+            twin = self._twin(node, message)
+            if twin is not None:
+                self.faults["equivocation"] += 1
+                shuffled = list(others)
+                rng.shuffle(shuffled)
+                cut = rng.randint(1, len(shuffled) - 1) if len(shuffled) > 1 else 1
+                self._transmit(node.index, message, shuffled[:cut])
+                self._transmit(node.index, twin, shuffled[cut:])
+                return
+        self._transmit(node.index, message, others)
+
+    def _twin(self, node: _Node, message: Proposal | Vote) -> Proposal | Vote | None:
+        """A second message for the same height, round and kind, different from the first."""
+        if isinstance(message, Proposal):
+            # A fresh value claiming no valid round: what most tempts a validator that
+            # disregards its lock.
+            twin = sign_proposal(node.keypair, chain_id=CHAIN_ID, height=message.height,
+                                 round_=message.round,
+                                 value=node.app.propose_value(message.height),
+                                 valid_round=-1)
+            self._saw_value(node, twin)
+            return twin
+        candidates = [NIL, *node.seen_values.get(message.height, {})]
+        candidates = [c for c in candidates if c != message.value_id]
+        if not candidates:
+            return None
+        return sign_vote(node.keypair, chain_id=CHAIN_ID, kind=message.kind,
+                         height=message.height, round_=message.round,
+                         value_id=self._rng.choice(candidates))
+
+
+def _signer_of(message: Message) -> bytes | None:
+    if isinstance(message, Proposal):
+        return message.proposer
+    if isinstance(message, Vote):
+        return message.validator
+    return None
+
+
+def _slot(message: Proposal | Vote) -> tuple[bytes, int, int, str]:
+    if isinstance(message, Proposal):
+        return (message.proposer, message.height, message.round, "proposal")
+    return (message.validator, message.height, message.round, message.kind)
+
+
+def run_seed(seed: int, **options: Any) -> SeedResult:
+    """Run one simulation; ``options`` are :class:`SimOptions` fields."""
+    return Simulation(seed, dataclasses.replace(SimOptions(), **options)).run()
+
+
+def run_many(seeds: int, start: int = 0, **options: Any) -> dict[str, object]:
+    """Run seeds ``start .. start+seeds-1``; a summary with the failing seeds named."""
+    check(seeds >= 0, "a count of seeds is not negative")
+    faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+    failing: list[int] = []
+    messages: list[str] = []
+    totals = {"steps": 0, "decisions": 0, "safety_violations": 0, "liveness_failures": 0,
+              "sim_time_ms": 0}
+    for seed in range(start, start + seeds):
+        result = run_seed(seed, **options)
+        totals["steps"] += result.steps
+        totals["decisions"] += result.decisions
+        totals["sim_time_ms"] += result.sim_time_ms
+        totals["safety_violations"] += len(result.safety_violations)
+        totals["liveness_failures"] += len(result.liveness_failures)
+        for kind, count in result.faults_injected.items():
+            faults[kind] = faults.get(kind, 0) + count
+        if not result.ok:
+            failing.append(seed)
+            messages.extend((result.safety_violations + result.liveness_failures)[:3])
+    return {"seeds": seeds, "start": start, **totals, "faults_injected": faults,
+            "failing_seeds": failing, "failures": messages[:20]}

@@ -1,0 +1,563 @@
+"""A validator among several: batches apart from ordering, Tendermint over batch digests.
+
+The driver around the sans-I/O :class:`TendermintCore`, on a :class:`Node`
+(admission, mempool, storage, API) and a :class:`Network` of authenticated
+links. One task owns the core: every input (a peer's proposal or vote, a
+timeout firing, a decision committed) reaches it through one bounded queue,
+and its actions are carried out in order, a WAL entry made durable before
+anything after it is sent.
+
+Data path: the node's admitted transactions are packed into signed batches
+(``batches.py``) and sent to every validator; a validator verifies a received
+batch's transactions in parallel (the node's verifier) before storing it. A
+proposal names batches by digest (``ordering.BlockValue``); a validator that
+lacks some asks the proposer and the others for them, and takes part in the
+round once they arrive (or prevotes nil when the propose timeout fires first).
+A decided value becomes a block as on a single node, carrying the value and
+its commit certificate; a validator that falls behind fetches committed blocks
+from a peer and applies those whose certificate verifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from oneteam.ledger import merkle
+from oneteam.ledger.admission import Rejection
+from oneteam.ledger.batches import BATCH_TXS_MAX, BatchRejected, BatchStore, make_batch, open_batch
+from oneteam.ledger.blocks import Block, Header, decode_block, header_hash
+from oneteam.ledger.consensus.core import (
+    Action,
+    Broadcast,
+    Decide,
+    PersistWal,
+    ScheduleTimeout,
+    TendermintCore,
+    TimeoutConfig,
+)
+from oneteam.ledger.consensus.messages import (
+    Commit,
+    CommitCertificate,
+    Proposal,
+    Vote,
+    decode_message,
+    encode_message,
+    value_id,
+    verify_certificate,
+)
+from oneteam.ledger.consensus.wal import FileWal
+from oneteam.ledger.errors import LedgerError
+from oneteam.ledger.execution import (
+    BAD_NONCE,
+    UNAUTHORIZED,
+    encode_write_set,
+    execute_block,
+    next_state_root,
+    receipt_leaf_hashes,
+)
+from oneteam.ledger.invariants import check
+from oneteam.ledger.node import Node
+from oneteam.ledger.ordering import (
+    BlockValue,
+    assemble,
+    build_value,
+    check_value,
+    decode_value,
+    encode_value,
+)
+from oneteam.ledger.p2p.link import Address, Network
+from oneteam.ledger.peer_messages import (
+    BLOCKS_PER_REQUEST_MAX,
+    BatchMsg,
+    BatchRequest,
+    BatchResponse,
+    BlocksRequest,
+    BlocksResponse,
+    ConsensusMsg,
+    PeerMessage,
+    decode_peer_message,
+    encode_peer_message,
+)
+from oneteam.ledger.tx import Transaction, decode_unverified
+
+log = logging.getLogger("oneteam.ledger.validator")
+
+EVENTS_MAX = 10_000
+HELD_PROPOSALS_MAX = 64
+BATCH_FETCH_TIMEOUT_S = 2.0
+SYNC_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorConfig:
+    validators: tuple[bytes, ...]
+    p2p_host: str = "127.0.0.1"
+    p2p_port: int = 0
+    peers: dict[bytes, Address] = field(default_factory=dict)
+    batch_interval_ms: int = 20
+    batch_txs_max: int = 2048
+    empty_block_wait_ms: int = 1000
+    timeouts: TimeoutConfig = field(default_factory=lambda: TimeoutConfig(
+        propose_ms=1000, propose_delta_ms=500, prevote_ms=500, prevote_delta_ms=250,
+        precommit_ms=500, precommit_delta_ms=250))
+
+
+class _App:
+    """What the core asks of the ledger: a value to propose, whether a value is valid."""
+
+    def __init__(self, engine: ConsensusEngine) -> None:
+        self.engine = engine
+
+    def propose_value(self, height: int) -> bytes:
+        return self.engine.propose_value(height)
+
+    def validate_value(self, height: int, value: bytes) -> bool:
+        return self.engine.validate_value(height, value)
+
+
+class ConsensusEngine:
+    """Runs a :class:`Node` as one validator of several."""
+
+    def __init__(self, node: Node, config: ValidatorConfig) -> None:
+        check(node.keypair.public_key in config.validators,
+              "this node's key is not in the validator set")
+        self.node = node
+        self.config = config
+        self.validators = config.validators
+        self._validator_set = frozenset(config.validators)
+        self.batches = BatchStore()
+        self._batch_seq = 0
+        data_dir = node.config.data_dir
+        self.wal = FileWal.open(Path(data_dir) / "consensus.wal")
+        self.core = TendermintCore(node.chain_id, list(config.validators), node.keypair,
+                                   _App(self), timeouts=config.timeouts)
+        self.core.restore(self.wal.entries())
+        self.network = Network(node.keypair, node.chain_id, self._validator_set.__contains__,
+                               host=config.p2p_host, port=config.p2p_port,
+                               address_book=config.peers, inbox_max=4096)
+        self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(EVENTS_MAX)
+        self._held: OrderedDict[bytes, Proposal] = OrderedDict()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._timers: list[asyncio.TimerHandle] = []
+        self._last_progress = time.monotonic()
+        self._syncing = False
+        self.statistics_counts: dict[str, int] = {
+            "batches_made": 0, "batches_received": 0, "batches_rejected": 0,
+            "batches_fetched": 0, "blocks_synced": 0, "heights_decided": 0}
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.network.start()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._consensus_loop(), name="consensus"),
+            loop.create_task(self._inbound_loop(), name="peer-inbound"),
+            loop.create_task(self._batch_loop(), name="batcher"),
+            loop.create_task(self._sync_loop(), name="sync"),
+        ]
+
+    async def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.network.stop()
+        self.wal.close()
+
+    @property
+    def p2p_address(self) -> Address:
+        return self.network.address
+
+    def statistics(self) -> dict[str, Any]:
+        return {**self.statistics_counts, "held_proposals": len(self._held),
+                "batches_stored": len(self.batches),
+                "peers_connected": len(self.network.connected),
+                "core": self.core.statistics()}
+
+    # -- the application side of the core ----------------------------------------------
+
+    def _is_committed(self, txid: bytes) -> bool:
+        return self.node.store.tx_location(txid) is not None
+
+    def propose_value(self, height: int) -> bytes:
+        tip = self.node.store.tip
+        assert tip is not None
+        previous = self.node.store.header(tip.height)
+        previous_time = 0 if previous is None else previous.time_ms
+        value = build_value(chain_id=self.node.chain_id, height=height,
+                            time_ms=max(int(time.time() * 1000), previous_time + 1),
+                            prev_hash=tip.block_hash, proposer=self.node.keypair.public_key,
+                            batches=self.batches, is_committed=self._is_committed)
+        return encode_value(value)
+
+    def validate_value(self, height: int, value: bytes) -> bool:
+        tip = self.node.store.tip
+        assert tip is not None
+        try:
+            proposer = decode_value(value).proposer
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return False
+        if proposer not in self._validator_set:
+            return False
+        verdict = check_value(value, chain_id=self.node.chain_id, height=height,
+                              prev_hash=tip.block_hash, proposer=proposer,
+                              batches=self.batches, is_committed=self._is_committed)
+        if not verdict.valid and not verdict.missing:
+            log.info("height %d: invalid value: %s", height, verdict.reason)
+        return verdict.valid
+
+    # -- the one owner of the core -------------------------------------------------------
+
+    async def _consensus_loop(self) -> None:
+        tip_height = self.node.store.height
+        self.wal.prune_below(tip_height + 1)
+        await self._perform(self.core.start_height(tip_height + 1))
+        while True:
+            kind, payload = await self._events.get()
+            if kind == "proposal":
+                actions = self.core.on_proposal(payload)
+            elif kind == "vote":
+                actions = self.core.on_vote(payload)
+            elif kind == "commit":
+                actions = self.core.on_commit(payload)
+            elif kind == "timeout":
+                actions = self.core.on_timeout(*payload)
+            elif kind == "synced":
+                # Blocks were applied from a peer: move the core to the next height.
+                if payload >= self.core.height:
+                    self.wal.prune_below(payload + 1)
+                    actions = self.core.start_height(payload + 1)
+                else:
+                    actions = []
+            else:
+                raise AssertionError(f"unknown event {kind}")
+            await self._perform(actions)
+
+    async def _perform(self, actions: list[Action]) -> None:
+        pending_wal = []
+        for action in actions:
+            if isinstance(action, PersistWal):
+                pending_wal.append(action.entry)
+                continue
+            if pending_wal:
+                await asyncio.to_thread(self.wal.append_many, pending_wal)
+                pending_wal = []
+            if isinstance(action, Broadcast):
+                await self._broadcast_consensus(action.message)
+            elif isinstance(action, ScheduleTimeout):
+                self._schedule(action)
+            elif isinstance(action, Decide):
+                await self._commit_decision(action.height, action.value, action.certificate)
+                self._last_progress = time.monotonic()
+                await self._wait_for_work()
+                self.wal.prune_below(action.height + 1)
+                await self._perform(self.core.start_height(action.height + 1))
+                return
+        if pending_wal:
+            await asyncio.to_thread(self.wal.append_many, pending_wal)
+
+    async def _wait_for_work(self) -> None:
+        """Pause an empty chain: wait (bounded) for a pending batch before the next height."""
+        deadline = time.monotonic() + self.config.empty_block_wait_ms / 1000
+        while not self.batches.pending(1) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
+    def _schedule(self, action: ScheduleTimeout) -> None:
+        loop = asyncio.get_running_loop()
+        self._timers = [t for t in self._timers if not t.cancelled()][-64:]
+
+        def fire() -> None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._events.put_nowait(("timeout", (action.kind, action.height, action.round)))
+
+        self._timers.append(loop.call_later(action.delay_ms / 1000, fire))
+
+    async def _broadcast_consensus(self, message: Proposal | Vote | Commit) -> None:
+        data = encode_message(message)
+        kind = type(message).__name__.lower()
+        await self.network.broadcast(encode_peer_message(ConsensusMsg(kind, data)), 2.0)
+
+    # -- committing a decision -----------------------------------------------------------
+
+    async def _commit_decision(self, height: int, value: bytes,
+                               certificate: CommitCertificate) -> None:
+        decoded = decode_value(value)
+        if height <= self.node.store.height:
+            self._check_already_committed(height, value)
+            return
+        txs = None
+        deadline = time.monotonic() + 30
+        while txs is None:
+            txs = assemble(decoded.batches, self.batches, self._is_committed)
+            if txs is None:
+                if time.monotonic() > deadline:
+                    raise LedgerError(f"height {height}: batches of the decided value could "
+                                      "not be fetched from any peer")
+                await self._fetch_batches(self.batches.missing(decoded.batches))
+        outcome = await asyncio.get_running_loop().run_in_executor(
+            self.node._exec_thread, self._execute_and_commit, decoded, value,
+            encode_message(certificate), txs)
+        if outcome is None:  # the same block arrived from a peer meanwhile
+            self._check_already_committed(height, value)
+            return
+        block, unconsumed = outcome
+        self.batches.committed(decoded.batches)
+        self.node.mempool.committed(txs, unconsumed, block.header.height)
+        self.node.committed_txs += len(txs)
+        self.node._publish(block, [tx.txid for tx in txs])
+        self.statistics_counts["heights_decided"] += 1
+
+    def _check_already_committed(self, height: int, value: bytes) -> None:
+        stored = self.node.store.block(height)
+        check(stored is not None and value_id(stored.value) == value_id(value),
+              f"height {height} was committed with another value: safety violated")
+
+    def _execute_and_commit(self, value: BlockValue, value_bytes: bytes, certificate: bytes,
+                            txs: list[Transaction]) -> tuple[Block, set[bytes]] | None:
+        """On the node's commit thread: execute the decided transactions, store the block.
+
+        None when that height is already committed (decided and synced at once)."""
+        node = self.node
+        tip = node.store.tip
+        assert tip is not None
+        if value.height <= tip.height:
+            return None
+        check(value.height == tip.height + 1 and value.prev_hash == tip.block_hash,
+              f"decided value for height {value.height} does not extend the tip {tip.height}")
+        result = execute_block(node.store, value.height, txs, checked=node.config.checked)
+        encoded = encode_write_set(result.writes)
+        header = Header(
+            chain_id=node.chain_id,
+            height=value.height,
+            time_ms=value.time_ms,
+            prev_hash=tip.block_hash,
+            tx_root=value.tx_root,
+            receipts_root=merkle.root_of_leaves(receipt_leaf_hashes(result.receipts)),
+            state_root=next_state_root(tip.state_root, encoded),
+            tx_count=len(txs),
+            proposer=value.proposer,
+        )
+        check(merkle.merkle_root([tx.wire for tx in txs]) == value.tx_root,
+              "decided value's tx_root does not match its transactions")
+        block = Block(header=header, signature=b"", txs=[tx.wire for tx in txs],
+                      receipts=result.receipts, value=value_bytes, certificate=certificate)
+        node.store.commit(block, header_hash(header), encoded, result.writes,
+                          [tx.txid for tx in txs])
+        unconsumed = {tx.sender for tx, receipt in zip(txs, result.receipts, strict=True)
+                      if receipt.code in (BAD_NONCE, UNAUTHORIZED)}
+        return block, unconsumed
+
+    # -- batches -------------------------------------------------------------------------
+
+    async def _batch_loop(self) -> None:
+        interval_s = self.config.batch_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval_s)
+            mempool = self.node.mempool
+            while mempool.ready_count:
+                txs = mempool.take(min(self.config.batch_txs_max, BATCH_TXS_MAX))
+                digest, wire = make_batch(self.node.keypair, self.node.chain_id,
+                                          self._batch_seq, [tx.wire for tx in txs])
+                self._batch_seq += 1
+                self.batches.add(digest, wire, txs)
+                self.statistics_counts["batches_made"] += 1
+                await self.network.broadcast(encode_peer_message(BatchMsg(wire)), 5.0)
+
+    async def _accept_batch(self, wire: bytes) -> bytes | None:
+        try:
+            digest, body = open_batch(wire, self.node.chain_id, self._validator_set)
+        except BatchRejected as error:
+            self.statistics_counts["batches_rejected"] += 1
+            log.info("batch refused: %s", error.reason)
+            return None
+        if digest in self.batches:
+            return digest
+        verdicts = await self.node.verifier.verify(body.txs)
+        if any(isinstance(v, Rejection) for v in verdicts):
+            # An honest author batches only transactions it verified: refuse it whole.
+            self.statistics_counts["batches_rejected"] += 1
+            return None
+        txs = [v for v in verdicts if isinstance(v, Transaction)]
+        self.batches.add(digest, wire, txs)
+        self.statistics_counts["batches_received"] += 1
+        self._release_held()
+        return digest
+
+    async def _fetch_batches(self, digests: list[bytes]) -> None:
+        if not digests:
+            return
+        request = encode_peer_message(BatchRequest(digests[:256]))
+        await self.network.broadcast(request, 2.0)
+        deadline = time.monotonic() + BATCH_FETCH_TIMEOUT_S
+        while self.batches.missing(digests) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    def _release_held(self) -> None:
+        for key, proposal in list(self._held.items()):
+            try:
+                missing = self.batches.missing(decode_value(proposal.value).batches)
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                missing = []
+            if not missing:
+                del self._held[key]
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._events.put_nowait(("proposal", proposal))
+
+    # -- messages from peers --------------------------------------------------------------
+
+    async def _inbound_loop(self) -> None:
+        while True:
+            try:
+                peer, data = await self.network.recv(60)
+            except TimeoutError:
+                continue
+            try:
+                message = decode_peer_message(data)
+            except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+                log.info("undecodable message from %s dropped", peer.hex()[:16])
+                continue
+            try:
+                await self._handle(peer, message)
+            except (LedgerError, msgspec.DecodeError, msgspec.ValidationError) as error:
+                log.info("message from %s dropped: %s", peer.hex()[:16], error)
+
+    async def _handle(self, peer: bytes, message: PeerMessage) -> None:
+        if isinstance(message, BatchMsg):
+            await self._accept_batch(message.wire)
+        elif isinstance(message, BatchRequest):
+            wires = [w for d in message.digests[:256] if (w := self.batches.wire(d))]
+            if wires:
+                await self.network.send_to(peer, encode_peer_message(BatchResponse(wires)), 2.0)
+        elif isinstance(message, BatchResponse):
+            for wire in message.wires[:256]:
+                if await self._accept_batch(wire) is not None:
+                    self.statistics_counts["batches_fetched"] += 1
+        elif isinstance(message, ConsensusMsg):
+            await self._consensus_message(peer, message.data)
+        elif isinstance(message, BlocksRequest):
+            await self._serve_blocks(peer, message)
+        elif isinstance(message, BlocksResponse):
+            await self._apply_blocks(message.blocks)
+
+    async def _consensus_message(self, peer: bytes, data: bytes) -> None:
+        decoded = decode_message(data)
+        if isinstance(decoded, Proposal):
+            try:
+                missing = self.batches.missing(decode_value(decoded.value).batches)
+            except (msgspec.DecodeError, UnicodeDecodeError):
+                missing = []
+            if missing:
+                # Take part once the batches are here; ask the proposer and the others.
+                self._held[value_id(decoded.value) + decoded.round.to_bytes(8, "big")] = decoded
+                while len(self._held) > HELD_PROPOSALS_MAX:
+                    self._held.popitem(last=False)
+                await self.network.broadcast(encode_peer_message(BatchRequest(missing)), 2.0)
+                return
+            await self._events.put(("proposal", decoded))
+        elif isinstance(decoded, Vote):
+            if decoded.height > self.node.store.height + 2:
+                self._request_sync(peer)
+            await self._events.put(("vote", decoded))
+        elif isinstance(decoded, Commit):
+            await self._events.put(("commit", decoded))
+
+    # -- catching up -------------------------------------------------------------------------
+
+    def _request_sync(self, peer: bytes) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        request = BlocksRequest(self.node.store.height + 1, BLOCKS_PER_REQUEST_MAX)
+
+        async def ask() -> None:
+            try:
+                await self.network.send_to(peer, encode_peer_message(request), 2.0)
+            except LedgerError:
+                pass
+            finally:
+                await asyncio.sleep(0.5)
+                self._syncing = False
+
+        asyncio.get_running_loop().create_task(ask())
+
+    async def _sync_loop(self) -> None:
+        """When no height was decided for a while, ask a peer for the blocks we lack."""
+        while True:
+            await asyncio.sleep(SYNC_INTERVAL_S)
+            stalled = time.monotonic() - self._last_progress > 3 * SYNC_INTERVAL_S
+            connected = sorted(self.network.connected)
+            if stalled and connected:
+                peer = connected[int(time.monotonic()) % len(connected)]
+                self._request_sync(peer)
+                for action_list in (self.core.rebroadcast(),):
+                    await self._perform(action_list)
+
+    async def _serve_blocks(self, peer: bytes, request: BlocksRequest) -> None:
+        store = self.node.store
+        start = max(1, request.start)
+        stop = min(store.height + 1, start + min(request.count, BLOCKS_PER_REQUEST_MAX))
+        blocks = [raw for h in range(start, stop) if (raw := store.block_bytes(h))]
+        if blocks:
+            await self.network.send_to(peer, encode_peer_message(BlocksResponse(blocks)), 5.0)
+
+    async def _apply_blocks(self, raws: list[bytes]) -> None:
+        applied = -1
+        for raw in raws[:BLOCKS_PER_REQUEST_MAX]:
+            block = decode_block(raw)
+            if block.header.height != self.node.store.height + 1:
+                continue
+            if not block.certificate:
+                log.info("synced block %d has no certificate", block.header.height)
+                return
+            certificate = decode_certificate(block.certificate)
+            verify_certificate(certificate, list(self.validators),
+                               chain_id=self.node.chain_id)
+            if certificate.value_id != value_id(block.value) or \
+                    certificate.height != block.header.height:
+                log.info("synced block %d: certificate is for another value", block.header.height)
+                return
+            value = decode_value(block.value)
+            verdicts = await self.node.verifier.verify(block.txs)
+            if any(isinstance(v, Rejection) for v in verdicts):
+                log.info("synced block %d holds an invalid transaction", block.header.height)
+                return
+            txs = [decode_unverified(w, self.node.chain_id) for w in block.txs]
+            outcome = await asyncio.get_running_loop().run_in_executor(
+                self.node._exec_thread, self._execute_and_commit, value, block.value,
+                block.certificate, txs)
+            if outcome is None:
+                continue
+            ours, unconsumed = outcome
+            if header_hash(ours.header) != header_hash(block.header):
+                raise LedgerError(f"block {block.header.height} from a peer executes to a "
+                                  "different header here: state diverged")
+            self.batches.committed(value.batches)
+            self.node.mempool.committed(txs, unconsumed, ours.header.height)
+            self.node.committed_txs += len(txs)
+            self.node._publish(ours, [tx.txid for tx in txs])
+            self.statistics_counts["blocks_synced"] += 1
+            applied = ours.header.height
+        if applied >= 0:
+            self._last_progress = time.monotonic()
+            await self._events.put(("synced", applied))
+
+
+_certificate_decoder = msgspec.msgpack.Decoder(CommitCertificate)
+
+
+def decode_certificate(data: bytes) -> CommitCertificate:
+    """A block's commit certificate (raises msgspec errors on bad bytes)."""
+    return _certificate_decoder.decode(data)

@@ -1,0 +1,142 @@
+"""Four validators in one process, on real authenticated loopback links, agree on blocks."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from oneteam.ledger.blocks import header_hash
+from oneteam.ledger.consensus.core import TimeoutConfig
+from oneteam.ledger.consensus.messages import value_id, verify_certificate
+from oneteam.ledger.contracts.credits import Transfer
+from oneteam.ledger.genesis import Genesis, GenesisMember
+from oneteam.ledger.keys import KeyPair
+from oneteam.ledger.node import Node, NodeConfig
+from oneteam.ledger.tx import encode_tx
+from oneteam.ledger.validator import ConsensusEngine, ValidatorConfig, decode_certificate
+
+CHAIN = "oneteam-multi"
+FAST = TimeoutConfig(propose_ms=400, propose_delta_ms=200, prevote_ms=200,
+                     prevote_delta_ms=100, precommit_ms=200, precommit_delta_ms=100)
+
+
+def key(label: str) -> KeyPair:
+    return KeyPair.from_seed(hashlib.sha256(label.encode()).digest())
+
+
+VALIDATORS = [key(f"validator-{i}") for i in range(4)]
+ACCOUNTS = [key(f"account-{i}") for i in range(8)]
+GENESIS = Genesis(
+    chain_id=CHAIN,
+    members=[GenesisMember(org=f"org-{i}", name=f"Org {i}", keys=[a.public_key.hex()],
+                           credits=1_000_000) for i, a in enumerate(ACCOUNTS)],
+    validators=[v.public_key.hex() for v in VALIDATORS],
+)
+
+
+def transfers(count: int) -> list[bytes]:
+    return [encode_tx(ACCOUNTS[i % 8], chain_id=CHAIN, org=f"org-{i % 8}", nonce=i // 8,
+                      op="credits.transfer", args=Transfer(to=f"org-{(i + 1) % 8}", amount=1))
+            for i in range(count)]
+
+
+async def start_network(tmp: Path, count: int = 4
+                        ) -> tuple[list[Node], list[ConsensusEngine]]:
+    nodes, engines = [], []
+    validators = tuple(v.public_key for v in VALIDATORS)
+    for i in range(count):
+        node = Node(NodeConfig(data_dir=tmp / f"v{i}", checked=True), GENESIS, VALIDATORS[i])
+        await node.start(build_blocks=False)
+        engine = ConsensusEngine(node, ValidatorConfig(validators=validators, timeouts=FAST,
+                                                       empty_block_wait_ms=200))
+        await engine.start()
+        nodes.append(node)
+        engines.append(engine)
+    book = {e.node.keypair.public_key: e.p2p_address for e in engines}
+    for engine in engines:
+        engine.network.set_address_book(book)
+    return nodes, engines
+
+
+async def stop_network(nodes: list[Node], engines: list[ConsensusEngine]) -> None:
+    for engine, node in zip(engines, nodes, strict=True):
+        await engine.stop()
+        await node.stop()
+
+
+async def wait_committed(nodes: list[Node], txids: list[bytes], timeout_s: float) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not all(n.store.tx_location(t) is not None for n in nodes for t in txids):
+            await asyncio.sleep(0.05)
+
+
+def test_four_validators_commit_the_same_blocks_with_certificates(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        nodes, engines = await start_network(tmp_path)
+        try:
+            wires = transfers(400)
+            # Clients spread their transactions over all validators.
+            results = []
+            for i, node in enumerate(nodes):
+                results += await node.submit(wires[i::4])
+            assert {r.code for r in results} == {"accepted"}
+            txids = [r.txid for r in results if r.txid is not None]
+            await wait_committed(nodes, txids, 60)
+            height = min(n.store.height for n in nodes)
+            assert height >= 1
+            for h in range(1, height + 1):
+                blocks = [n.store.block(h) for n in nodes]
+                assert all(b is not None for b in blocks)
+                hashes = {header_hash(b.header) for b in blocks if b is not None}
+                assert len(hashes) == 1, f"validators disagree at height {h}"
+                first = blocks[0]
+                assert first is not None
+                certificate = decode_certificate(first.certificate)
+                verify_certificate(certificate, [v.public_key for v in VALIDATORS],
+                                   chain_id=CHAIN)
+                assert certificate.value_id == value_id(first.value)
+                assert len({v.validator for v in certificate.votes}) >= 3
+            balances = [n.store.get("c/bal/org-0") for n in nodes]
+            assert len(set(balances)) == 1
+        finally:
+            await stop_network(nodes, engines)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_a_stopped_validator_catches_up_from_peers(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        nodes, engines = await start_network(tmp_path)
+        try:
+            # Take validator 3 away; the other three (2f+1) keep committing.
+            await engines[3].stop()
+            await nodes[3].stop()
+            wires = transfers(200)
+            results = await nodes[0].submit(wires)
+            txids = [r.txid for r in results if r.txid is not None]
+            await wait_committed(nodes[:3], txids, 60)
+            behind = nodes[0].store.height
+            # It comes back on the same data directory and catches up.
+            node = Node(NodeConfig(data_dir=tmp_path / "v3", checked=True), GENESIS,
+                        VALIDATORS[3])
+            await node.start(build_blocks=False)
+            engine = ConsensusEngine(node, ValidatorConfig(
+                validators=tuple(v.public_key for v in VALIDATORS), timeouts=FAST,
+                empty_block_wait_ms=200))
+            await engine.start()
+            nodes[3], engines[3] = node, engine
+            book = {e.node.keypair.public_key: e.p2p_address for e in engines}
+            for e in engines:
+                e.network.set_address_book(book)
+            await wait_committed([node], txids, 60)
+            assert node.store.height >= behind
+            assert header_hash(node.store.block(behind).header) == header_hash(  # type: ignore[union-attr]
+                nodes[0].store.block(behind).header)  # type: ignore[union-attr]
+        finally:
+            await stop_network(nodes, engines)
+
+    asyncio.run(scenario())
