@@ -36,6 +36,12 @@ def _ledger_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     status.add_argument("--url", default=DEFAULT_URL)
     status.add_argument("--json", action="store_true")
 
+    testnet = lsub.add_parser("testnet", help="run several validators on loopback")
+    testnet.add_argument("--validators", type=int, default=4)
+    testnet.add_argument("--dir", type=Path, default=DEFAULT_DATA_DIR / "testnet")
+    testnet.add_argument("--base-port", type=int, default=7600,
+                         help="API ports from here, peer-link ports from here + 100")
+
     bench = lsub.add_parser("bench", help="measure committed TPS against the verify ceiling")
     from oneteam.ledger.bench import add_arguments
 
@@ -53,6 +59,12 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mempool-capacity", type=int, default=200_000)
     parser.add_argument("--exec-workers", type=int, default=1)
     parser.add_argument("--verify-workers", type=int, default=None)
+    parser.add_argument("--p2p-host", default="127.0.0.1",
+                        help="address for links with other validators (several validators)")
+    parser.add_argument("--p2p-port", type=int, default=0,
+                        help="port for links with other validators (default: from peers.json)")
+    parser.add_argument("--peers", type=Path, default=None,
+                        help="address book of the validators (default: DATA_DIR/peers.json)")
     parser.add_argument("--verify-mode", choices=("threads", "processes"), default="processes",
                         help="verify signatures on a process pool (default: measured faster, "
                         "see docs/BENCHMARKS.md) or a thread pool")
@@ -89,10 +101,16 @@ def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
         verify_workers=args.verify_workers,
         verify_mode=args.verify_mode,
     )
-    from oneteam.ledger.server import NodeFailed
+    from oneteam.ledger.server import NodeFailed, open_engine
 
     try:
-        asyncio.run(serve(node, args.host, args.port))
+        engine = open_engine(node, p2p_host=args.p2p_host, p2p_port=args.p2p_port,
+                             peers_file=args.peers)
+    except (FileNotFoundError, ValueError):
+        node.store.close()
+        raise
+    try:
+        asyncio.run(serve(node, args.host, args.port, engine=engine))
     except NodeFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -155,6 +173,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                   f"tip {status['tip_hash'][:16]}…  mempool {stats['mempool']['pending']}  "
                   f"committed {stats['committed_txs']} txs")
         return 0
+    if command == "testnet":
+        from oneteam.ledger.testnet import run as run_testnet
+
+        return run_testnet(args.dir, args.validators, args.base_port)
     if command == "bench":
         from oneteam.ledger.bench import run
 

@@ -12,12 +12,11 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import random
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,8 +29,8 @@ import msgspec
 from oneteam.ledger import keys
 from oneteam.ledger.client import LedgerClient, LedgerClientError
 from oneteam.ledger.contracts.credits import Transfer
-from oneteam.ledger.genesis import Genesis, GenesisMember, write_genesis
-from oneteam.ledger.keys import KeyPair, write_key_file
+from oneteam.ledger.genesis import Genesis, GenesisMember
+from oneteam.ledger.keys import KeyPair
 from oneteam.ledger.tx import SIGNING_DOMAIN, SignedTx, TxBody, encode_tx
 
 CHAIN_ID = "oneteam-bench"
@@ -55,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--block-interval-ms", type=int, default=50)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout-s", type=float, default=600.0)
+    parser.add_argument("--validators", type=int, default=1,
+                        help="validators, each a process on this machine (ratio is then "
+                        "committed_tps / (ceiling / validators))")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -69,18 +71,25 @@ def _account(index: int) -> str:
 def make_workload(tx_count: int, accounts: int, hot_ratio: float, seed: int
                   ) -> tuple[Genesis, KeyPair, list[bytes]]:
     """Genesis with ``accounts`` members, the validator key, and the signed transfers."""
+    genesis, validators, wires = make_workload_for(tx_count, accounts, hot_ratio, seed, 1)
+    return genesis, validators[0], wires
+
+
+def make_workload_for(tx_count: int, accounts: int, hot_ratio: float, seed: int,
+                      validator_count: int) -> tuple[Genesis, list[KeyPair], list[bytes]]:
+    """As :func:`make_workload`, for a chain of ``validator_count`` validators."""
     if accounts < 2:
         raise ValueError("the benchmark needs at least 2 accounts")
     if not 0 <= hot_ratio <= 1:
         raise ValueError("--hot-key-ratio must be within 0..1")
     pairs = [_keypair(i, seed) for i in range(accounts)]
-    validator = _keypair(-1, seed)
+    validators = [_keypair(-1 - i, seed) for i in range(validator_count)]
     genesis = Genesis(
         chain_id=CHAIN_ID,
         members=[GenesisMember(org=_account(i), name=f"Bench account {i}",
                                keys=[pairs[i].public_key.hex()], credits=10**12)
                  for i in range(accounts)],
-        validators=[validator.public_key.hex()],
+        validators=[v.public_key.hex() for v in validators],
     )
     rng = random.Random(seed)
     plan: list[tuple[int, int, int]] = []  # sender, nonce, recipient
@@ -106,7 +115,7 @@ def make_workload(tx_count: int, accounts: int, hot_ratio: float, seed: int
     with ThreadPoolExecutor(workers) as pool:
         parts = pool.map(sign, [plan[i:i + step] for i in range(0, len(plan), step)])
         wires = [w for part in parts for w in part]
-    return genesis, validator, wires
+    return genesis, validators, wires
 
 
 def measure_ceiling(wires: list[bytes], seconds: float = CEILING_SECONDS) -> float:
@@ -192,8 +201,20 @@ def _peak_rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
-async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
+async def _drive(urls: list[str], wires: list[bytes], args: argparse.Namespace,
                  txids: list[bytes]) -> dict[str, Any]:
+    """Submit ``wires`` (each account's transactions to one node, in nonce order), follow
+    the first node's block stream, and time every transaction from request to commit."""
+    clients = [LedgerClient(url, timeout_s=args.timeout_s) for url in urls]
+    try:
+        return await _drive_clients(clients, wires, args, txids)
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def _drive_clients(clients: list[LedgerClient], wires: list[bytes],
+                         args: argparse.Namespace, txids: list[bytes]) -> dict[str, Any]:
     submitted_at: dict[bytes, float] = {}
     committed_at: dict[bytes, float] = {}
     rejected: dict[str, int] = {}
@@ -202,59 +223,67 @@ async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
     accepted_total = 0
     submissions_done = False
 
-    async with LedgerClient(url, timeout_s=args.timeout_s) as client:
-        stream_ready = asyncio.Event()
+    client = clients[0]
+    stream_ready = asyncio.Event()
 
-        async def follow() -> None:
-            async for event in client.blocks(txids=True):
-                now = time.perf_counter()
-                stream_ready.set()
-                for hex_id in event.get("txids", []):
-                    txid = bytes.fromhex(hex_id)
-                    if txid in expected:
-                        committed_at[txid] = now
-                if submissions_done and len(committed_at) >= accepted_total:
-                    all_committed.set()
+    async def follow() -> None:
+        async for event in client.blocks(txids=True):
+            now = time.perf_counter()
+            stream_ready.set()
+            for hex_id in event.get("txids", []):
+                txid = bytes.fromhex(hex_id)
+                if txid in expected:
+                    committed_at[txid] = now
+            if submissions_done and len(committed_at) >= accepted_total:
+                all_committed.set()
 
-        follower = asyncio.create_task(follow())
-        # The stream says ": connected" before any block; give it a moment to attach.
-        await asyncio.sleep(0.2)
-        semaphore = asyncio.Semaphore(args.in_flight)
-        batches = [list(range(i, min(i + args.batch, len(wires))))
-                   for i in range(0, len(wires), args.batch)]
+    follower = asyncio.create_task(follow())
+    # The stream says ": connected" before any block; give it a moment to attach.
+    await asyncio.sleep(0.2)
+    semaphore = asyncio.Semaphore(args.in_flight)
+    # Account a's transactions all go to node a % len(clients), so each node sees
+    # every sender's nonces in order; batches alternate between the nodes.
+    per_node: list[list[int]] = [[] for _ in clients]
+    for index in range(len(wires)):
+        per_node[(index % args.accounts) % len(clients)].append(index)
+    chunks = [[(node, part[i:i + args.batch]) for i in range(0, len(part), args.batch)]
+              for node, part in enumerate(per_node)]
+    batches = [chunk for group in itertools.zip_longest(*chunks) for chunk in group
+               if chunk is not None]
 
-        async def send(batch: list[int]) -> None:
-            nonlocal accepted_total
-            async with semaphore:
-                now = time.perf_counter()
-                for index in batch:
-                    submitted_at[txids[index]] = now
-                results = await client.submit_batch([wires[i] for i in batch])
-                for (txid, code, _reason) in results:
-                    if code == "accepted":
-                        accepted_total += 1
-                    else:
-                        rejected[code] = rejected.get(code, 0) + 1
-                        if txid is not None:
-                            expected.discard(txid)
+    async def send(target: tuple[int, list[int]]) -> None:
+        nonlocal accepted_total
+        node, batch = target
+        async with semaphore:
+            now = time.perf_counter()
+            for index in batch:
+                submitted_at[txids[index]] = now
+            results = await clients[node].submit_batch([wires[i] for i in batch])
+            for (txid, code, _reason) in results:
+                if code == "accepted":
+                    accepted_total += 1
+                else:
+                    rejected[code] = rejected.get(code, 0) + 1
+                    if txid is not None:
+                        expected.discard(txid)
 
-        start = time.perf_counter()
-        tasks = []
-        for number, batch in enumerate(batches):
-            if args.rate > 0:
-                due = start + number * len(batch) / args.rate
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send(batch)))
-        await asyncio.gather(*tasks)
-        submissions_done = True
-        if len(committed_at) >= accepted_total:
-            all_committed.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(all_committed.wait(), args.timeout_s)
-        end = max(committed_at.values(), default=time.perf_counter())
-        follower.cancel()
+    start = time.perf_counter()
+    tasks = []
+    for number, batch in enumerate(batches):
+        if args.rate > 0:
+            due = start + number * len(batch[1]) / args.rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(batch)))
+    await asyncio.gather(*tasks)
+    submissions_done = True
+    if len(committed_at) >= accepted_total:
+        all_committed.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_committed.wait(), args.timeout_s)
+    end = max(committed_at.values(), default=time.perf_counter())
+    follower.cancel()
     latencies = sorted((committed_at[t] - submitted_at[t]) * 1000 for t in committed_at)
     return {
         "committed": len(committed_at),
@@ -266,69 +295,74 @@ async def _drive(url: str, wires: list[bytes], args: argparse.Namespace,
     }
 
 
+def _node_options(args: argparse.Namespace) -> list[str]:
+    options = ["--block-txs-max", str(args.block_txs_max),
+               "--block-interval-ms", str(args.block_interval_ms),
+               "--exec-workers", str(args.exec_workers),
+               "--verify-mode", args.verify_mode,
+               "--mempool-capacity", str(max(200_000, args.tx + 1000))]
+    if args.serial:
+        options.append("--serial")
+    return options
+
+
 def run(args: argparse.Namespace) -> int:
     def say(message: str) -> None:
         if not args.json:
             print(message, file=sys.stderr, flush=True)
 
+    from oneteam.ledger import testnet
+
+    if args.validators < 1:
+        print("error: --validators must be at least 1", file=sys.stderr)
+        return 2
     cores = os.cpu_count() or 1
     say(f"signing {args.tx} transfers among {args.accounts} accounts …")
-    genesis, validator, wires = make_workload(args.tx, args.accounts, args.hot_key_ratio,
-                                              args.seed)
+    genesis, validators, wires = make_workload_for(args.tx, args.accounts, args.hot_key_ratio,
+                                                   args.seed, args.validators)
     txids = [hashlib.sha256(msgspec.msgpack.decode(w, type=SignedTx).body).digest()
              for w in wires]
     say("measuring the verify ceiling on all cores …")
     ceiling = measure_ceiling(wires)
     with tempfile.TemporaryDirectory(prefix="oneteam-bench-") as tmp:
-        data_dir = Path(tmp) / "node"
-        data_dir.mkdir()
-        write_genesis(data_dir / "genesis.json", genesis)
-        write_key_file(data_dir / "node_key.json", validator, label="bench validator")
-        port = _free_port()
-        command = [sys.executable, "-m", "oneteam.cli", "ledger", "start",
-                   "--data-dir", str(data_dir), "--port", str(port),
-                   "--block-txs-max", str(args.block_txs_max),
-                   "--block-interval-ms", str(args.block_interval_ms),
-                   "--exec-workers", str(args.exec_workers),
-                   "--verify-mode", args.verify_mode,
-                   "--mempool-capacity", str(max(200_000, args.tx + 1000))]
-        if args.serial:
-            command.append("--serial")
-        node = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        ports = [_free_port() for _ in range(2 * args.validators)]
+        nodes = testnet.lay_out(Path(tmp), genesis, validators, ports[:args.validators],
+                                ports[args.validators:])
         try:
-            assert node.stdout is not None
-            line = node.stdout.readline().decode()
-            if "ready" not in line:
-                raise RuntimeError(f"node did not start: {line}{node.stdout.read().decode()}")
-            url = f"http://127.0.0.1:{port}"
-            say(f"node up at {url}; submitting …")
-            node_cpu_before = _cpu_seconds(node.pid)
+            processes = testnet.start(nodes, _node_options(args))
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        try:
+            urls = [node.url for node in nodes]
+            say(f"{len(nodes)} validator(s) up at {', '.join(urls)}; submitting …")
+            cpu_before = sum(_cpu_seconds(p.pid) for p in processes)
             client_cpu_before = time.process_time()
-            result = asyncio.run(_drive(url, wires, args, txids))
-            node_cpu_s = _cpu_seconds(node.pid) - node_cpu_before
+            result = asyncio.run(_drive(urls, wires, args, txids))
+            node_cpu_s = sum(_cpu_seconds(p.pid) for p in processes) - cpu_before
             client_cpu_s = time.process_time() - client_cpu_before
-            peak_rss_mb = _peak_rss_mb(node.pid)
+            peak_rss_mb = max(_peak_rss_mb(p.pid) for p in processes)
         except LedgerClientError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         finally:
-            node.send_signal(signal.SIGTERM)
-            try:
-                node.wait(10)
-            except subprocess.TimeoutExpired:
-                node.kill()
+            testnet.stop(processes)
     seconds = result["seconds"]
     committed_tps = result["committed"] / seconds if seconds > 0 else 0.0
+    # Every validator verifies every transaction, so with all validators on this
+    # machine the bound is the ceiling divided by their number.
+    bound = ceiling / args.validators
     report = {
         "tx": args.tx,
         "accounts": args.accounts,
         "hot_key_ratio": args.hot_key_ratio,
+        "validators": args.validators,
         "committed": result["committed"],
         "rejected": result["rejected"],
         "seconds": round(seconds, 3),
         "committed_tps": round(committed_tps, 1),
         "ceiling_verify_per_s": round(ceiling, 1),
-        "ratio": round(committed_tps / ceiling, 3) if ceiling else 0.0,
+        "ratio": round(committed_tps / bound, 3) if bound else 0.0,
         "latency_ms_p50": round(result["latency_ms_p50"], 1),
         "latency_ms_p99": round(result["latency_ms_p99"], 1),
         "offered_rate": args.rate or None,

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
 
 import pytest
 
 from oneteam.ledger.keys import KeyPair
 from oneteam.ledger.p2p.errors import HandshakeError, NotConnected, Refusal
-from oneteam.ledger.p2p.link import Network, connect
+from oneteam.ledger.p2p.link import Network, _keep_new, connect
 
 from ..conftest import run
 from .conftest import CHAIN, FAST, ValidatorSet, allow_all, node_key
@@ -43,17 +45,25 @@ async def mesh(identities: Sequence[KeyPair],
             await network.stop()
 
 
+def settled(networks: Sequence[Network]) -> bool:
+    """Every pair shares one link (the same session on both ends), and no dial or inbound
+    handshake is in flight that could still replace one."""
+    links = [network.links() for network in networks]
+    return all(
+        b.public_key in links[i] and a.public_key in links[j]
+        and links[i][b.public_key].session_id == links[j][a.public_key].session_id
+        for (i, a), (j, b) in itertools.combinations(enumerate(networks), 2)
+    ) and all(
+        network.dialing == 0 and network.server is not None
+        and network.server.pending_handshakes == 0
+        for network in networks
+    )
+
+
 async def converged(networks: Sequence[Network], timeout_s: float = TIMEOUT) -> None:
-    """Wait until every pair shares exactly one link: the same session on both ends."""
+    """Wait until the mesh is :func:`settled`."""
     async with asyncio.timeout(timeout_s):
-        while True:
-            links = [network.links() for network in networks]
-            if all(
-                (b.public_key in links[i] and a.public_key in links[j]
-                 and links[i][b.public_key].session_id == links[j][a.public_key].session_id)
-                for (i, a), (j, b) in itertools.combinations(enumerate(networks), 2)
-            ):
-                return
+        while not settled(networks):
             await asyncio.sleep(0.02)
 
 
@@ -186,3 +196,97 @@ def test_unauthorized_node_never_joins_a_network() -> None:
                 await rogue.stop()
 
     run(scenario(), timeout_s=30)
+
+
+def test_address_book_changes_start_and_stop_dialing() -> None:
+    validators = ValidatorSet.of(*NODES[:2])
+
+    async def scenario() -> None:
+        a, b = make_network(NODES[0], validators), make_network(NODES[1], validators)
+        try:
+            await a.start()
+            await b.start()  # b knows nobody: only a dials
+            a.add_peer(b.public_key, b.address)
+            await a.wait_connected({b.public_key}, TIMEOUT)
+            a.set_address_book({})
+            b.links()[a.public_key].close("drop it")
+            await asyncio.sleep(0.4)
+            assert a.connected == frozenset() == b.connected  # nobody redials
+            a.add_peer(b.public_key, b.address)  # dialing starts again
+            await a.wait_connected({b.public_key}, TIMEOUT)
+        finally:
+            await a.stop()
+            await b.stop()
+
+    run(scenario())
+
+
+@dataclass
+class StubLink:
+    initiator_key: bytes
+    silent_s: float = 0.0
+
+
+def test_duplicate_resolution_rule() -> None:
+    low, high = b"\x01" * 32, b"\x02" * 32
+    keep_new = cast(Callable[[StubLink, StubLink, float], bool], _keep_new)
+    # different dialers: the lower dialer's link wins, whichever came first
+    assert keep_new(StubLink(low), StubLink(high), 1.0)
+    assert not keep_new(StubLink(high), StubLink(low), 1.0)
+    # same dialer: it reconnected, the new link wins
+    assert keep_new(StubLink(high), StubLink(high), 1.0)
+    assert keep_new(StubLink(low), StubLink(low), 1.0)
+    # an old link silent for longer than the staleness bound loses to any new link
+    assert keep_new(StubLink(high), StubLink(low, silent_s=5.0), 1.0)
+
+
+def test_redials_back_off_exponentially_up_to_the_bound() -> None:
+    validators = ValidatorSet.of(*NODES[:2])
+
+    async def scenario() -> None:
+        attempts = 0
+
+        async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal attempts
+            attempts += 1
+            writer.close()
+
+        server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+        network = make_network(NODES[0], validators)  # backoff 0.02 s doubling to 0.2 s
+        try:
+            await network.start()
+            network.add_peer(NODES[1].public_key, server.sockets[0].getsockname()[:2])
+            await asyncio.sleep(1.0)
+        finally:
+            await network.stop()
+            server.close()
+            await server.wait_closed()
+        # 0.02 + 0.04 + 0.08 + 0.16 + 0.2 + ... seconds (times 0.5-1 jitter): a handful
+        # of attempts in one second, not a tight loop.
+        assert 4 <= attempts <= 25, attempts
+
+    run(scenario())
+
+
+def test_stop_does_not_wait_on_a_full_inbox() -> None:
+    validators = ValidatorSet.of(*NODES[:2])
+
+    async def scenario() -> None:
+        a = Network(NODES[0], CHAIN, validators.is_authorized, limits=FAST, inbox_max=1)
+        b = make_network(NODES[1], validators)
+        await a.start()
+        await b.start()
+        try:
+            b.add_peer(a.public_key, a.address)
+            await b.wait_connected({a.public_key}, TIMEOUT)
+            for i in range(5):
+                await b.send_to(a.public_key, b"%d" % i)
+            await asyncio.sleep(0.1)  # a's inbox is full; its pump waits for room
+        finally:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await a.stop()
+            assert loop.time() - started < 1.0
+            await b.stop()
+
+    run(scenario())

@@ -55,7 +55,9 @@ from oneteam.ledger.keys import KeyPair
 TimeoutKind = Literal["propose", "prevote", "precommit"]
 PROPOSE: Final = "propose"
 PROPOSALS_PER_ROUND_MAX: Final = 2  # the first, and one conflicting (kept as evidence)
-VOTES_PER_VALIDATOR_MAX: Final = 2  # per round and kind: the first and one conflicting
+# Per round and kind, a validator's first two votes are kept whatever they are for;
+# further conflicting votes only if for nil or for the value of a proposal of the height.
+VOTES_PER_VALIDATOR_MAX: Final = 2
 RULE_FIRINGS_MAX: Final = 10_000  # per input; each firing changes step, round or a flag
 
 _STATISTICS: Final = (
@@ -183,8 +185,8 @@ class _Height:
 
     __slots__ = ("commit", "decided", "far_rounds", "height", "line36_rounds",
                  "locked_round", "locked_value", "own", "precommit_timeout_rounds",
-                 "prevote_timeout_rounds", "round", "rounds", "step", "valid_round",
-                 "valid_value", "validity")
+                 "prevote_timeout_rounds", "proposed", "round", "rounds", "step",
+                 "valid_round", "valid_value", "validity")
 
     def __init__(self, height: int) -> None:
         self.height = height
@@ -203,6 +205,7 @@ class _Height:
         self.line36_rounds: set[int] = set()  # line 36 fired
         self.own: dict[tuple[int, str], Proposal | Vote] = {}  # (round, kind) -> what I signed
         self.validity: dict[bytes, bool] = {}  # value id -> valid(v), asked once
+        self.proposed: dict[bytes, None] = {}  # value ids of the proposals kept
 
 
 def _own_key(message: Proposal | Vote) -> tuple[int, str]:
@@ -536,7 +539,8 @@ class TendermintCore:
         if message.height == s.height + 1:
             self._buffer_future(message)
             return
-        if message.round < s.round - self._limits.rounds_behind_max:
+        if message.round < s.round - self._limits.rounds_behind_max and not (
+                isinstance(message, Vote) and self._justifies_proposal(s, message)):
             self._count("stale_round")
             return
         if message.round > s.round + self._limits.rounds_ahead_max:
@@ -556,6 +560,13 @@ class TendermintCore:
             return
         self._insert(s, message)
         self._advance(actions)
+
+    def _justifies_proposal(self, s: _Height, vote: Vote) -> bool:
+        """Is ``vote`` a prevote of the valid round a proposal of this round names?"""
+        log = s.rounds.get(s.round)
+        return vote.kind == PREVOTE and log is not None and any(
+            proposal.valid_round == vote.round and value_id(proposal.value) == vote.value_id
+            for proposal in log.proposals)
 
     def _holds(self, log: _RoundLog, message: Proposal | Vote) -> bool:
         if isinstance(message, Proposal):
@@ -588,9 +599,11 @@ class TendermintCore:
     def _insert(self, s: _Height, message: Proposal | Vote) -> None:
         """Add a verified message to the round's log; keep evidence of equivocation.
 
-        Each validator counts once per value it voted for, as in the paper, where an
-        equivocator's two messages are both received; at most two of its messages per
-        round and kind are kept, so it cannot grow the log.
+        Each validator counts once per value it voted for, as in the paper, where all
+        of an equivocator's messages are received. To bound the log, beyond its first two
+        votes of a round and kind only votes for nil or for a proposed value are kept:
+        the upon-rules count nothing else. Dropping the rest would let an equivocator
+        hide, from some validators, the prevotes that justify a proposal (line 28).
         """
         log = s.rounds.get(message.round)
         if log is None:
@@ -606,6 +619,7 @@ class TendermintCore:
                     return
             log.proposals.append(message)
             log.senders[message.proposer] = None
+            s.proposed[value_id(message.value)] = None
             return
         votes, tally = ((log.prevotes, log.prevote_tally) if message.kind == PREVOTE
                         else (log.precommits, log.precommit_tally))
@@ -617,7 +631,8 @@ class TendermintCore:
                 self._count("duplicates")
                 return
             self._record_equivocation(earlier[0], message)
-            if len(earlier) >= VOTES_PER_VALIDATOR_MAX:
+            if len(earlier) >= VOTES_PER_VALIDATOR_MAX and not (
+                    message.value_id == NIL or message.value_id in s.proposed):
                 self._count("equivocations_dropped")
                 return
             earlier.append(message)
@@ -818,6 +833,8 @@ class TendermintCore:
         return WalEntry(
             height=s.height, round=s.round, step=s.step, locked_round=s.locked_round,
             locked_value=s.locked_value, valid_round=s.valid_round, valid_value=s.valid_value,
+            valid_votes=tuple(self._prevotes_for(s, s.valid_round, value_id(s.valid_value)))
+            if s.valid_value is not None else (),
             proposal=message if isinstance(message, Proposal) else None,
             vote=message if isinstance(message, Vote) else None,
         )
@@ -828,6 +845,8 @@ class TendermintCore:
         s.round, s.step = last.round, last.step
         s.locked_round, s.locked_value = last.locked_round, last.locked_value
         s.valid_round, s.valid_value = last.valid_round, last.valid_value
+        for vote in last.valid_votes:  # the prevotes behind the valid value
+            self._insert(s, vote)
         for entry in entries:
             message = entry.proposal if entry.proposal is not None else entry.vote
             if message is None:

@@ -56,11 +56,11 @@ from oneteam.ledger.invariants import check
 from oneteam.ledger.keys import KeyPair
 
 CHAIN_ID: Final = "oneteam-sim"
-BEHAVIOURS: Final = ("equivocate", "invalid_signature", "withhold", "invalid_value")
+BEHAVIOURS: Final = ("equivocate", "split", "invalid_signature", "withhold", "invalid_value")
 FAULT_KINDS: Final = (
     "loss", "duplicate", "partition", "partition_drop", "clog", "clog_drop", "crash",
-    "torn_crash",
-    "equivocation", "invalid_signature", "forged_vote", "withheld", "invalid_value",
+    "torn_crash", "decide_crash",
+    "equivocation", "split", "invalid_signature", "forged_vote", "withheld", "invalid_value",
 )
 SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=400, propose_delta_ms=100, prevote_ms=200,
                                     prevote_delta_ms=100, precommit_ms=200,
@@ -114,8 +114,10 @@ class SimOptions:
     clogs_max: int = 4  # one validator's outgoing links cut for a while (one-way failure)
     clog_ms_max: int = 2000
     crashes_max: int = 2  # crashes of honest validators, each restarted before GST
+    crash_ms_max: int = 3000  # longest time down
     torn_crash_probability: float = 0.002  # per input before GST: crash amid its actions
     torn_crashes_max: int = 2
+    decide_crash_probability: float = 0.05  # per height before GST: its first decider crashes
     gst_ms_min: int = 300
     gst_ms_max: int = 4000
     liveness_bound_ms: int = 60_000  # after GST
@@ -216,6 +218,17 @@ class _Restart:
 _Event = _Deliver | _Timer | _Gossip | _Crash | _Restart
 
 
+@dataclass(slots=True)
+class _SplitPlan:
+    """How a Byzantine validator splits the honest ones at one height and round."""
+
+    larger: list[int]
+    smaller: list[int]
+    peers: list[int]  # other Byzantine validators: they get the first value
+    first: bytes | None = None
+    second: bytes | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class _Partition:
     start_ms: int
@@ -279,11 +292,14 @@ class Simulation:
         self._first_decision: dict[int, bytes] = {}
         self._signed: dict[tuple[bytes, int, int, str], Message] = {}
         self._torn_crashes = 0
+        self._split_plans: dict[tuple[int, int, int], _SplitPlan] = {}
+        self._attacked: dict[tuple[int, int], bytes] = {}  # (validator, height) -> value
+        self._phase_two_votes: dict[tuple[int, int, int, str], None] = {}
         self._trace = hashlib.sha256()
         honest = [node.index for node in self.nodes if node.honest]
         for _ in range(rng.randint(0, options.crashes_max) if honest else 0):
             at = rng.randint(0, self.gst_ms)
-            self._push(at, _Crash(rng.choice(honest), rng.randint(at, self.gst_ms)))
+            self._push(at, _Crash(rng.choice(honest), self._restart_time(at)))
 
     # -- the event queue ----------------------------------------------------------------
 
@@ -330,6 +346,8 @@ class Simulation:
                 return
             if not node.honest and isinstance(event.message, Proposal):
                 self._saw_value(node, event.message)
+            if "split" in node.behaviours:
+                self._split_phase_two(node, event.message)
             self._apply(node, node.core.on_message(event.message))
         elif isinstance(event, _Timer):
             node = self.nodes[event.node]
@@ -371,6 +389,11 @@ class Simulation:
                    _Gossip(node.index, node.incarnation))
         self._apply(node, core.start_height(max(node.decided, default=0) + 1))
 
+    def _restart_time(self, crash_ms: int) -> int:
+        """When a validator that crashes at ``crash_ms`` comes back: by GST at the latest."""
+        back_ms = crash_ms + self._rng.randint(1, self.options.crash_ms_max)
+        return max(crash_ms, min(back_ms, self.gst_ms))
+
     def _crash(self, node: _Node, restart_at_ms: int) -> None:
         node.core = None
         node.incarnation += 1  # timers and gossip of the old incarnation are dropped
@@ -393,8 +416,7 @@ class Simulation:
             if position == torn_at:
                 self._torn_crashes += 1
                 self.faults["torn_crash"] += 1
-                self._crash(node, min(self.now_ms + self._rng.randint(1, 1000),
-                                      max(self.gst_ms, self.now_ms)))
+                self._crash(node, self._restart_time(self.now_ms))
                 return
             if isinstance(action, PersistWal):
                 node.wal.append(action.entry)
@@ -406,8 +428,16 @@ class Simulation:
                            _Timer(node.index, node.incarnation, action.kind, action.height,
                                   action.round))
             elif isinstance(action, Decide):
+                first = action.height not in self._first_decision
                 self._decided(node, action)
                 next_height = action.height + 1
+                if (node.honest and first and self.now_ms < self.gst_ms
+                        and self._rng.random() < self.options.decide_crash_probability):
+                    # The first to decide goes down before anyone hears of it (the worst
+                    # moment): the others must not decide anything else meanwhile.
+                    self.faults["decide_crash"] += 1
+                    self._crash(node, self._restart_time(self.now_ms))
+                    return
             else:  # pragma: no cover - the Action union is closed
                 raise TypeError(f"unknown action {action!r}")
         if next_height is not None and node.core is not None:
@@ -501,7 +531,9 @@ class Simulation:
         """Send what an honest validator would, then misbehave as the node's behaviours say."""
         rng = self._rng
         behaviours = node.behaviours
-        if not own or isinstance(message, Commit):
+        if isinstance(message, Commit):
+            return  # never help a validator that lags: it must catch up from honest ones
+        if not own:
             self._transmit(node.index, message, others)
             return
         if isinstance(message, Proposal):
@@ -528,6 +560,9 @@ class Simulation:
                 forged = msgspec.structs.replace(
                     message, validator=victim, signature=rng.randbytes(64))
                 self._transmit(node.index, forged, others)
+        if "split" in behaviours:
+            self._send_split(node, message, others)
+            return
         if "equivocate" in behaviours and rng.random() < 0.7:
             twin = self._twin(node, message)
             if twin is not None:
@@ -539,6 +574,102 @@ class Simulation:
                 self._transmit(node.index, twin, shuffled[cut:])
                 return
         self._transmit(node.index, message, others)
+
+    def _send_split(self, node: _Node, message: Proposal | Vote, others: list[int]) -> None:
+        """The textbook attack on a protocol without locks, in two phases per height.
+
+        Phase one, round after round: split the honest validators in a larger and a
+        smaller side. As proposer, send the value to the larger side and a fresh one to
+        the smaller; prevote each side's value to it; precommit the first value to one
+        validator of the larger side only, nil to the rest. That one may decide while
+        another is locked and the rest are not. Phase two, once such a precommit went
+        out: vote, with everyone, for anything but the value that may have been decided.
+        Only the lock rule keeps the honest validators from deciding something else.
+        """
+        rng = self._rng
+        height = message.height
+        plan = self._split_plans.get((node.index, height, message.round))
+        if plan is None:
+            honest = [i for i in others if self.nodes[i].honest]
+            rng.shuffle(honest)
+            half = (len(honest) + 1) // 2
+            plan = _SplitPlan(larger=honest[:half], smaller=honest[half:],
+                              peers=[i for i in others if not self.nodes[i].honest])
+            self._split_plans[(node.index, height, message.round)] = plan
+            for old in [k for k in self._split_plans if k[1] < height - 1]:
+                del self._split_plans[old]
+            for old_height in [h for h in self._attacked if h[1] < height - 1]:
+                del self._attacked[old_height]
+            for old_vote in [k for k in self._phase_two_votes if k[1] < height - 1]:
+                del self._phase_two_votes[old_vote]
+        attacked = self._attacked.get((node.index, height))
+        self.faults["split"] += 1
+        if attacked is not None:  # phase two
+            if isinstance(message, Proposal):
+                twin = self._twin(node, message)
+                self._transmit(node.index, twin if twin is not None else message, others)
+                return
+            value = message.value_id
+            if value == attacked:
+                fresh = [v for v in node.seen_values.get(height, {}) if v != attacked]
+                value = fresh[-1] if fresh else NIL
+            self._transmit(node.index, self._vote_like(node, message, value), others)
+            return
+        if isinstance(message, Proposal):
+            twin = self._twin(node, message)
+            if twin is None:
+                self._transmit(node.index, message, others)
+                return
+            plan.first, plan.second = value_id(message.value), twin_value_id(twin)
+            self._transmit(node.index, message, plan.larger + plan.peers)
+            self._transmit(node.index, twin, plan.smaller)
+            return
+        first = plan.first if plan.first is not None else message.value_id
+        if message.kind == "prevote":
+            second = plan.second if plan.second is not None else NIL
+            self._transmit(node.index, self._vote_like(node, message, first),
+                           plan.larger + plan.peers)
+            self._transmit(node.index, self._vote_like(node, message, second), plan.smaller)
+            return
+        if first == NIL or not plan.larger:
+            self._transmit(node.index, message, others)
+            return
+        lucky = rng.choice(plan.larger)
+        self._attacked[(node.index, height)] = first
+        self._transmit(node.index, self._vote_like(node, message, first), [lucky, *plan.peers])
+        self._transmit(node.index, self._vote_like(node, message, NIL),
+                       [i for i in plan.larger + plan.smaller if i != lucky])
+
+    def _split_phase_two(self, node: _Node, message: Message) -> None:
+        """After its selective precommit, vote at that height for any other value proposed.
+
+        The node's own core may have decided and moved on; an attacker does not: it keeps
+        voting, at the attacked height, for whatever might become a second decision.
+        """
+        if isinstance(message, Commit):
+            return
+        attacked = self._attacked.get((node.index, message.height))
+        if attacked is None:
+            return
+        if isinstance(message, Proposal):
+            kind, target = "prevote", value_id(message.value)
+        elif message.kind == "prevote":
+            kind, target = "precommit", message.value_id
+        else:
+            return
+        key = (node.index, message.height, message.round, kind)
+        if target in (attacked, NIL) or key in self._phase_two_votes:
+            return
+        self._phase_two_votes[key] = None
+        vote = sign_vote(node.keypair, chain_id=CHAIN_ID, kind=kind,  # type: ignore[arg-type]
+                         height=message.height, round_=message.round, value_id=target)
+        self._transmit(node.index, vote, [i for i in range(len(self.nodes)) if i != node.index])
+
+    def _vote_like(self, node: _Node, vote: Vote, value: bytes) -> Vote:
+        if vote.value_id == value:
+            return vote
+        return sign_vote(node.keypair, chain_id=CHAIN_ID, kind=vote.kind, height=vote.height,
+                         round_=vote.round, value_id=value)
 
     def _twin(self, node: _Node, message: Proposal | Vote) -> Proposal | Vote | None:
         """A second message for the same height, round and kind, different from the first."""
@@ -558,6 +689,10 @@ class Simulation:
         return sign_vote(node.keypair, chain_id=CHAIN_ID, kind=message.kind,
                          height=message.height, round_=message.round,
                          value_id=self._rng.choice(candidates))
+
+
+def twin_value_id(message: Proposal | Vote) -> bytes:
+    return value_id(message.value) if isinstance(message, Proposal) else message.value_id
 
 
 def _signer_of(message: Message) -> bytes | None:

@@ -40,7 +40,10 @@ class WalEntry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fiel
     """The state of a validator at one height just after it signed ``proposal`` or ``vote``.
 
     ``proposal`` and ``vote`` are both None in an entry that records a change of the
-    valid value alone (line 42 of Algorithm 1 in the precommit step).
+    valid value alone (line 42 of Algorithm 1 in the precommit step). ``valid_votes``
+    are the 2f+1 prevotes that justify the valid value: after a restart the validator
+    can show them again when it re-proposes that value (line 28 needs them), even if the
+    Byzantine validators among their signers never send them again.
     """
 
     height: int
@@ -50,6 +53,7 @@ class WalEntry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fiel
     locked_value: bytes | None
     valid_round: int
     valid_value: bytes | None
+    valid_votes: tuple[Vote, ...]
     proposal: Proposal | None
     vote: Vote | None
 

@@ -202,6 +202,9 @@ class Handshake:
     an initiator, is the key it means to reach: any other responder is refused.
     ``ephemeral_secret`` is for tests only (a fixed X25519 scalar); by default a fresh
     random one is drawn.
+
+    ``peer_key`` is the key the peer *presented*; it is proven only once the handshake
+    is complete, so use :meth:`session` for anything that matters.
     """
 
     def __init__(

@@ -174,7 +174,7 @@ class PeerLink:
         self.initiator_key = local_key if self.outbound else session.peer_key
         self.address = _describe(writer)
         self.limits = limits
-        self.opened_at = time.monotonic()
+        self.opened_at = self.last_heard = time.monotonic()
         self.close_reason: str | None = None
         self._reader = reader
         self._writer = writer
@@ -197,6 +197,11 @@ class PeerLink:
     @property
     def closed(self) -> bool:
         return self._closed.is_set()
+
+    @property
+    def silent_s(self) -> float:
+        """Seconds since the last authentic frame from the peer (or since the handshake)."""
+        return time.monotonic() - self.last_heard
 
     @property
     def pending_sends(self) -> int:
@@ -306,6 +311,7 @@ class PeerLink:
                 async with asyncio.timeout(idle):
                     ciphertext = await reader.readexactly(length)
                 kind, body = opener.open(prefix, ciphertext)
+                self.last_heard = time.monotonic()
                 if kind is FrameKind.PING:
                     continue
                 if kind is FrameKind.CLOSE:
@@ -442,6 +448,10 @@ class PeerServer:
         self.accepted = 0
 
     @property
+    def pending_handshakes(self) -> int:
+        return len(self._pending)
+
+    @property
     def address(self) -> Address:
         if self._server is None or not self._server.sockets:
             raise RuntimeError("the server is not listening")
@@ -534,13 +544,17 @@ async def serve(
 # -- the network of validators ------------------------------------------------------------------
 
 
-def _keep_new(new: PeerLink, old: PeerLink) -> bool:
-    """Which of two links to the same peer both ends keep (P2P.md §6.2).
+def _keep_new(new: PeerLink, old: PeerLink, stale_after_s: float) -> bool:
+    """Which of two links to the same peer to keep (P2P.md §7.2); True: the new one.
 
-    Same dialer: the newer link (the dialer reconnected, the old one is stale).
-    Different dialers: the link dialed by the lower key (byte-wise).
+    Same dialer: the new link (the dialer reconnected, so the old one is dead at its
+    end). Different dialers: the link dialed by the lower key (byte-wise), which both
+    ends compute alike; unless nothing was heard on the old link for ``stale_after_s``,
+    a sign that the peer restarted without closing it, and then the new link.
     """
     if new.initiator_key == old.initiator_key:
+        return True
+    if old.silent_s > stale_after_s:
         return True
     return new.initiator_key < old.initiator_key
 
@@ -665,7 +679,11 @@ class Network:
         for link in links:
             link.close("network stopping")
         pumps = list(self._pumps.values())
-        await asyncio.gather(*dialers, *pumps, return_exceptions=True)
+        for task in pumps:
+            task.cancel()  # a pump may be waiting for room in the inbox
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.limits.close_timeout_s * 5):
+                await asyncio.gather(*dialers, *pumps, return_exceptions=True)
         for link in links:
             with contextlib.suppress(TimeoutError):
                 await link.wait_closed()
@@ -740,7 +758,7 @@ class Network:
             return
         current = self._links.get(peer)
         if current is not None and not current.closed:
-            if not _keep_new(link, current):
+            if not _keep_new(link, current, 2 * self.limits.keepalive_s):
                 link.close("duplicate link; the other one is kept")
                 return
             current.close("duplicate link; replaced by a newer or preferred one")
