@@ -68,6 +68,36 @@ class VerifiedInclusion:
     block_hash: bytes
     receipt_code: str
     receipt_reason: str
+    # Under consensus a receipt is certified by the next height; until that height
+    # exists the transaction's inclusion is proven but its receipt is not yet.
+    receipt_certified: bool = True
+
+
+def _certified(value_hex: str, certificate_hex: str, validators: list[bytes],
+               chain_id: str) -> tuple[Any, Any]:
+    """Decode a block value and its commit certificate, and check one certifies the other."""
+    from oneteam.ledger.consensus.messages import (
+        CommitCertificate,
+        InvalidCertificate,
+        value_id,
+        verify_certificate,
+    )
+    from oneteam.ledger.ordering import decode_value
+
+    try:
+        value_bytes = bytes.fromhex(value_hex)
+        value = decode_value(value_bytes)
+        certificate = msgspec.msgpack.decode(bytes.fromhex(certificate_hex),
+                                             type=CommitCertificate)
+    except (ValueError, TypeError, msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise ProofError(f"value or certificate is malformed: {error}") from None
+    try:
+        verify_certificate(certificate, validators, chain_id=chain_id)
+    except InvalidCertificate as error:
+        raise ProofError(f"commit certificate does not verify: {error.reason}") from None
+    if certificate.value_id != value_id(value_bytes) or certificate.height != value.height:
+        raise ProofError("commit certificate is for another value")
+    return value, certificate
 
 
 def verify_proof(proof: dict[str, Any], trusted_validators: Iterable[bytes],
@@ -92,10 +122,30 @@ def verify_proof(proof: dict[str, Any], trusted_validators: Iterable[bytes],
         raise ProofError(f"proof is malformed: {error}") from None
     if header.chain_id != chain_id:
         raise ProofError(f"header is for chain {header.chain_id!r}, expected {chain_id!r}")
-    if header.proposer not in set(trusted_validators):
-        raise ProofError("header is not signed by a trusted validator")
-    if not keys.verify(header.proposer, header_hash(header), signature):
-        raise ProofError("header signature does not verify")
+    validators = list(trusted_validators)
+    receipt_certified = True
+    if proof.get("certificate"):
+        # Several validators: a quorum certified the block value, which fixes every
+        # header field known before execution; the next height certifies the rest.
+        value, _ = _certified(proof.get("value", ""), proof["certificate"], validators,
+                              chain_id)
+        if (value.height, value.time_ms, value.prev_hash, value.tx_root, value.tx_count,
+                value.proposer) != (header.height, header.time_ms, header.prev_hash,
+                                    header.tx_root, header.tx_count, header.proposer):
+            raise ProofError("header does not match its certified value")
+        if proof.get("next_certificate"):
+            following, _ = _certified(proof.get("next_value", ""), proof["next_certificate"],
+                                      validators, chain_id)
+            if following.height != header.height + 1 or following.prev_hash != header_hash(
+                    header):
+                raise ProofError("the next height does not certify this header")
+        else:
+            receipt_certified = False
+    else:
+        if header.proposer not in set(validators):
+            raise ProofError("header is not signed by a trusted validator")
+        if not keys.verify(header.proposer, header_hash(header), signature):
+            raise ProofError("header signature does not verify")
     if not merkle.verify_inclusion(merkle.leaf_hash(tx), index, header.tx_count, tx_path,
                                    header.tx_root):
         raise ProofError("transaction is not included under the header's tx_root")
@@ -113,7 +163,7 @@ def verify_proof(proof: dict[str, Any], trusted_validators: Iterable[bytes],
     if txid is not None and proven != txid:
         raise ProofError(f"the proof is for transaction {proven.hex()}, not {txid.hex()}")
     return VerifiedInclusion(proven, header.height, index, header_hash(header),
-                             decoded.code, decoded.reason)
+                             decoded.code, decoded.reason, receipt_certified)
 
 
 def _raise_for(status: int, body: bytes) -> None:

@@ -361,7 +361,7 @@ class Node:
         assert block is not None
         leaves = [merkle.leaf_hash(wire) for wire in block.txs]
         receipt_leaves = receipt_leaf_hashes(block.receipts)
-        return {
+        proof: dict[str, Any] = {
             "tx": block.txs[location.index],
             "index": location.index,
             "tx_path": merkle.inclusion_path(leaves, location.index),
@@ -369,7 +369,17 @@ class Node:
             "receipt_path": merkle.inclusion_path(receipt_leaves, location.index),
             "header": block.header,
             "signature": block.signature,
+            "value": block.value,
+            "certificate": block.certificate,
         }
+        if block.certificate:
+            # Under consensus the header's post-execution roots are certified by the
+            # next height, whose value names this header's hash.
+            following = self.store.block(location.height + 1)
+            if following is not None:
+                proof["next_value"] = following.value
+                proof["next_certificate"] = following.certificate
+        return proof
 
     def replay_check(self) -> None:
         """Re-execute every stored block from genesis and compare state roots (slow; tools)."""

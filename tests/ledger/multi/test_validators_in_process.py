@@ -140,3 +140,45 @@ def test_a_stopped_validator_catches_up_from_peers(tmp_path: Path) -> None:
             await stop_network(nodes, engines)
 
     asyncio.run(scenario())
+
+
+def test_a_client_verifies_a_transaction_against_commit_certificates(tmp_path: Path) -> None:
+    """Proofs under consensus: the value's certificate proves inclusion, the next height's
+    certificate proves the receipt; a forged certificate or an untrusted set is refused."""
+    from oneteam.ledger.api import block_json, header_json
+    from oneteam.ledger.client import ProofError, verify_proof
+
+    def as_json(proof: dict[str, object]) -> dict[str, object]:
+        import json
+
+        from oneteam.ledger.api import _json_default
+
+        proof = dict(proof)
+        proof["header"] = header_json(proof["header"])  # type: ignore[arg-type]
+        return json.loads(json.dumps(proof, default=_json_default))  # type: ignore[no-any-return]
+
+    async def scenario() -> None:
+        nodes, engines = await start_network(tmp_path)
+        try:
+            [result] = await nodes[1].submit(transfers(1))
+            assert result.txid is not None
+            await wait_committed(nodes, [result.txid], 30)
+            trusted = [v.public_key for v in VALIDATORS]
+            location = nodes[2].store.tx_location(result.txid)
+            assert location is not None
+            async with asyncio.timeout(30):  # wait for the next height to certify it
+                while nodes[2].store.height <= location.height:
+                    await asyncio.sleep(0.05)
+            proof = as_json(nodes[2].proof(result.txid))  # type: ignore[arg-type]
+            verified = verify_proof(proof, trusted, CHAIN, result.txid)
+            assert verified.receipt_code == "ok" and verified.receipt_certified
+            with pytest.raises(ProofError, match="certificate does not verify"):
+                verify_proof(proof, trusted[:1] + [key("stranger").public_key] * 3, CHAIN)
+            forged = dict(proof, value=proof["next_value"])
+            with pytest.raises(ProofError, match="another value"):
+                verify_proof(forged, trusted, CHAIN)
+            assert block_json(nodes[0].store.block(1))["header"]["height"] == 1  # type: ignore[arg-type]
+        finally:
+            await stop_network(nodes, engines)
+
+    asyncio.run(scenario())

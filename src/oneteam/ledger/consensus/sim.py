@@ -100,7 +100,13 @@ class ToyApp:
 
 @dataclass(frozen=True, slots=True)
 class SimOptions:
-    """What a run may do. Each seed draws its own rates and events within these bounds."""
+    """What a run may do.
+
+    With ``swarm`` (the default) each seed turns each kind of fault on or off, as a coin
+    falls, and draws its rate or count up to the maximum given here ("swarm testing":
+    runs that leave some faults out reach states the others drown). Without it every
+    fault is on at its maximum. A maximum of 0 turns a fault off in either case.
+    """
 
     validators: int = 4
     heights: int = 3  # each honest validator must decide heights 1..heights
@@ -108,18 +114,19 @@ class SimOptions:
     behaviours: tuple[str, ...] | None = None  # None: a random non-empty subset each
     loss_max: float = 0.2  # per-seed message loss rate drawn in [0, loss_max], before GST
     duplicate_max: float = 0.1
-    delay_ms_max: int = 200  # per message, before GST; reordering comes from the spread
+    delay_ms_max: int = 200  # per message before GST (swarm: the seed's own max, >= 20)
     delay_after_gst_ms_max: int = 40
     partitions_max: int = 2
     clogs_max: int = 4  # one validator's outgoing links cut for a while (one-way failure)
     clog_ms_max: int = 2000
     crashes_max: int = 2  # crashes of honest validators, each restarted before GST
     crash_ms_max: int = 3000  # longest time down
-    torn_crash_probability: float = 0.002  # per input before GST: crash amid its actions
+    torn_crash_probability: float = 0.004  # per input before GST: crash amid its actions
     torn_crashes_max: int = 2
-    decide_crash_probability: float = 0.05  # per height before GST: its first decider crashes
+    decide_crash_probability: float = 0.5  # per height before GST: its first decider crashes
     gst_ms_min: int = 300
-    gst_ms_max: int = 4000
+    gst_ms_max: int = 8000
+    swarm: bool = True
     liveness_bound_ms: int = 60_000  # after GST
     gossip_interval_ms: int = 250
     steps_max: int = 400_000
@@ -264,19 +271,35 @@ class Simulation:
                         rng.choice(BEHAVIOURS),)
             self.nodes.append(_Node(index=i, keypair=keypair, behaviours=behaviours,
                                     app=ToyApp(i, 0)))
-        self.loss = rng.uniform(0, options.loss_max)
-        self.duplicate = rng.uniform(0, options.duplicate_max)
+        swarm = options.swarm
+
+        def rate(maximum: float) -> float:
+            if not swarm:
+                return maximum
+            return rng.uniform(0, maximum) if rng.random() < 0.5 else 0.0
+
+        def count(maximum: int) -> int:
+            if not swarm or maximum == 0:
+                return maximum
+            return rng.randint(1, maximum) if rng.random() < 0.5 else 0
+
+        self.loss = rate(options.loss_max)
+        self.duplicate = rate(options.duplicate_max)
+        self.torn_crash_probability = rate(options.torn_crash_probability)
+        self.decide_crash_probability = rate(options.decide_crash_probability)
+        self.delay_ms_max = (rng.randint(min(20, options.delay_ms_max), options.delay_ms_max)
+                             if swarm else options.delay_ms_max)
         self.gst_ms = rng.randint(options.gst_ms_min, options.gst_ms_max)
         self.partitions: list[_Partition] = []
         cursor = 0
-        for _ in range(rng.randint(0, options.partitions_max)):
+        for _ in range(count(options.partitions_max)):
             start = rng.randint(cursor, self.gst_ms)
             end = rng.randint(start, self.gst_ms)
             side = tuple(rng.randint(0, 1) for _ in range(n))
             self.partitions.append(_Partition(start, end, side))
             cursor = end
         self.clogs: list[tuple[int, int, int]] = []  # (start, end, validator), before GST
-        for _ in range(rng.randint(0, options.clogs_max)):
+        for _ in range(count(options.clogs_max)):
             start = rng.randint(0, self.gst_ms)
             end = min(self.gst_ms, start + rng.randint(1, options.clog_ms_max))
             self.clogs.append((start, end, rng.randrange(n)))
@@ -297,7 +320,7 @@ class Simulation:
         self._phase_two_votes: dict[tuple[int, int, int, str], None] = {}
         self._trace = hashlib.sha256()
         honest = [node.index for node in self.nodes if node.honest]
-        for _ in range(rng.randint(0, options.crashes_max) if honest else 0):
+        for _ in range(count(options.crashes_max) if honest else 0):
             at = rng.randint(0, self.gst_ms)
             self._push(at, _Crash(rng.choice(honest), self._restart_time(at)))
 
@@ -409,7 +432,7 @@ class Simulation:
         torn_at = None
         if (node.honest and actions and self.now_ms < self.gst_ms
                 and self._torn_crashes < self.options.torn_crashes_max
-                and self._rng.random() < self.options.torn_crash_probability):
+                and self._rng.random() < self.torn_crash_probability):
             torn_at = self._rng.randrange(len(actions))
         next_height = None
         for position, action in enumerate(actions):
@@ -432,7 +455,7 @@ class Simulation:
                 self._decided(node, action)
                 next_height = action.height + 1
                 if (node.honest and first and self.now_ms < self.gst_ms
-                        and self._rng.random() < self.options.decide_crash_probability):
+                        and self._rng.random() < self.decide_crash_probability):
                     # The first to decide goes down before anyone hears of it (the worst
                     # moment): the others must not decide anything else meanwhile.
                     self.faults["decide_crash"] += 1
@@ -508,7 +531,7 @@ class Simulation:
 
     def _delay_ms(self) -> int:
         if self.now_ms < self.gst_ms:
-            return self._rng.randint(1, self.options.delay_ms_max)
+            return self._rng.randint(1, self.delay_ms_max)
         return self._rng.randint(1, self.options.delay_after_gst_ms_max)
 
     def _partitioned(self, source: int, target: int) -> bool:
