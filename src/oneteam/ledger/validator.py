@@ -55,6 +55,7 @@ from oneteam.ledger.consensus.messages import (
     verify_certificate,
 )
 from oneteam.ledger.consensus.wal import FileWal
+from oneteam.ledger.contracts.schema import NEXT_VALIDATORS_KEY, validators_at
 from oneteam.ledger.errors import LedgerError
 from oneteam.ledger.execution import (
     BAD_NONCE,
@@ -74,7 +75,7 @@ from oneteam.ledger.ordering import (
     decode_value,
     encode_value,
 )
-from oneteam.ledger.p2p.link import Address, Network
+from oneteam.ledger.p2p.link import Address, LinkLimits, Network
 from oneteam.ledger.peer_messages import (
     BLOCKS_PER_REQUEST_MAX,
     BatchMsg,
@@ -95,6 +96,12 @@ EVENTS_MAX = 10_000
 HELD_PROPOSALS_MAX = 64
 BATCH_FETCH_TIMEOUT_S = 2.0
 SYNC_INTERVAL_S = 1.0
+# Peer links notice a silent partition within seconds (a PING after 1 s of not sending;
+# a link that hears nothing for 5 s is closed) and redial often, so that after a heal
+# they reconnect at once rather than wait for TCP's backed-off retransmissions.
+PEER_LINK_LIMITS = LinkLimits(keepalive_s=1.0, idle_timeout_s=5.0)
+PEER_DIAL_TIMEOUT_S = 2.0
+PEER_BACKOFF_MAX_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,22 +135,25 @@ class ConsensusEngine:
     """Runs a :class:`Node` as one validator of several."""
 
     def __init__(self, node: Node, config: ValidatorConfig) -> None:
-        check(node.keypair.public_key in config.validators,
-              "this node's key is not in the validator set")
         self.node = node
         self.config = config
+        # The set of the height being decided, and the nodes allowed on the network:
+        # that set plus any set already scheduled to follow it.
         self.validators = config.validators
         self._validator_set = frozenset(config.validators)
+        self._allowed = frozenset(config.validators)
         self.batches = BatchStore()
         self._batch_seq = 0
         data_dir = node.config.data_dir
         self.wal = FileWal.open(Path(data_dir) / "consensus.wal")
-        self.core = TendermintCore(node.chain_id, list(config.validators), node.keypair,
-                                   _App(self), timeouts=config.timeouts)
+        self._refresh_validators(node.store.height + 1)
+        self.core = self._new_core(self.validators)
         self.core.restore(self.wal.entries())
-        self.network = Network(node.keypair, node.chain_id, self._validator_set.__contains__,
+        self.network = Network(node.keypair, node.chain_id, self._is_allowed,
                                host=config.p2p_host, port=config.p2p_port,
-                               address_book=config.peers, inbox_max=4096)
+                               address_book=config.peers, inbox_max=4096,
+                               limits=PEER_LINK_LIMITS, dial_timeout_s=PEER_DIAL_TIMEOUT_S,
+                               backoff_max_s=PEER_BACKOFF_MAX_S)
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(EVENTS_MAX)
         self._held: OrderedDict[bytes, Proposal] = OrderedDict()
         self._tasks: list[asyncio.Task[None]] = []
@@ -153,6 +163,39 @@ class ConsensusEngine:
         self.statistics_counts: dict[str, int] = {
             "batches_made": 0, "batches_received": 0, "batches_rejected": 0,
             "batches_fetched": 0, "blocks_synced": 0, "heights_decided": 0}
+
+    # -- the validator set -----------------------------------------------------------------
+
+    def _new_core(self, validators: tuple[bytes, ...]) -> TendermintCore:
+        me = self.node.keypair
+        signer = me if me.public_key in validators else None  # else an observer
+        return TendermintCore(self.node.chain_id, list(validators), signer, _App(self),
+                              timeouts=self.config.timeouts)
+
+    def _is_allowed(self, public_key: bytes) -> bool:
+        return public_key in self._allowed
+
+    def _refresh_validators(self, height: int) -> bool:
+        """Load the set governing ``height`` from committed state; True if it changed."""
+        store = self.node.store
+        current = tuple(validators_at(store.get, height))
+        pending = store.get(NEXT_VALIDATORS_KEY)
+        upcoming = frozenset(pending.validators) if pending is not None else frozenset()
+        self._allowed = frozenset(current) | upcoming
+        if current == self.validators:
+            return False
+        self.validators = current
+        self._validator_set = frozenset(current)
+        return True
+
+    async def _start_height(self, height: int) -> None:
+        """Begin ``height``, with a new core if a validator-set change takes effect."""
+        if self._refresh_validators(height):
+            log.info("height %d: validator set of %d takes effect", height, len(self.validators))
+            self.core = self._new_core(self.validators)
+        self.network.revalidate()
+        self.wal.prune_below(height)
+        await self._perform(self.core.start_height(height))
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -222,9 +265,7 @@ class ConsensusEngine:
     # -- the one owner of the core -------------------------------------------------------
 
     async def _consensus_loop(self) -> None:
-        tip_height = self.node.store.height
-        self.wal.prune_below(tip_height + 1)
-        await self._perform(self.core.start_height(tip_height + 1))
+        await self._start_height(self.node.store.height + 1)
         while True:
             kind, payload = await self._events.get()
             if kind == "proposal":
@@ -237,11 +278,9 @@ class ConsensusEngine:
                 actions = self.core.on_timeout(*payload)
             elif kind == "synced":
                 # Blocks were applied from a peer: move the core to the next height.
+                actions = []
                 if payload >= self.core.height:
-                    self.wal.prune_below(payload + 1)
-                    actions = self.core.start_height(payload + 1)
-                else:
-                    actions = []
+                    await self._start_height(payload + 1)
             else:
                 raise AssertionError(f"unknown event {kind}")
             await self._perform(actions)
@@ -263,8 +302,7 @@ class ConsensusEngine:
                 await self._commit_decision(action.height, action.value, action.certificate)
                 self._last_progress = time.monotonic()
                 await self._wait_for_work()
-                self.wal.prune_below(action.height + 1)
-                await self._perform(self.core.start_height(action.height + 1))
+                await self._start_height(action.height + 1)
                 return
         if pending_wal:
             await asyncio.to_thread(self.wal.append_many, pending_wal)
@@ -378,7 +416,7 @@ class ConsensusEngine:
 
     async def _accept_batch(self, wire: bytes) -> bytes | None:
         try:
-            digest, body = open_batch(wire, self.node.chain_id, self._validator_set)
+            digest, body = open_batch(wire, self.node.chain_id, self._allowed)
         except BatchRejected as error:
             self.statistics_counts["batches_rejected"] += 1
             log.info("batch refused: %s", error.reason)
@@ -523,8 +561,9 @@ class ConsensusEngine:
                 log.info("synced block %d has no certificate", block.header.height)
                 return
             certificate = decode_certificate(block.certificate)
-            verify_certificate(certificate, list(self.validators),
-                               chain_id=self.node.chain_id)
+            # The set that decided this height, from the state before it.
+            deciders = validators_at(self.node.store.get, block.header.height)
+            verify_certificate(certificate, deciders, chain_id=self.node.chain_id)
             if certificate.value_id != value_id(block.value) or \
                     certificate.height != block.header.height:
                 log.info("synced block %d: certificate is for another value", block.header.height)

@@ -182,3 +182,77 @@ def test_a_client_verifies_a_transaction_against_commit_certificates(tmp_path: P
             await stop_network(nodes, engines)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_a_validator_joins_through_membership_and_signs_from_the_defined_height(
+    tmp_path: Path,
+) -> None:
+    """add_validator, approved by a quorum of members, takes effect 2 blocks later; the
+    new node, refused on the network until then, catches up and signs certificates."""
+    from oneteam.ledger.client import Account
+    from oneteam.ledger.contracts.membership import (
+        VALIDATOR_CHANGE_DELAY_BLOCKS,
+        Approve,
+        Propose,
+    )
+    from oneteam.ledger.contracts.schema import NEXT_VALIDATORS_KEY
+
+    newcomer = key("validator-new")
+
+    async def scenario() -> None:
+        nodes, engines = await start_network(tmp_path)
+        all_keys = tuple(v.public_key for v in VALIDATORS)
+        node = Node(NodeConfig(data_dir=tmp_path / "new", checked=True), GENESIS, newcomer)
+        await node.start(build_blocks=False)
+        engine = ConsensusEngine(node, ValidatorConfig(validators=all_keys, timeouts=FAST,
+                                                       empty_block_wait_ms=200))
+        await engine.start()
+        nodes.append(node)
+        engines.append(engine)
+        book = {e.node.keypair.public_key: e.p2p_address for e in engines}
+        for e in engines:
+            e.network.set_address_book(book)
+        try:
+            await asyncio.sleep(1.0)
+            assert newcomer.public_key not in engines[0].network.connected
+            accounts = [Account(ACCOUNTS[i], f"org-{i}", CHAIN) for i in range(6)]
+            wires = [accounts[0].sign("membership.propose", Propose(
+                action="add_validator", org="org-0", keys=[newcomer.public_key]))]
+            wires += [a.sign("membership.approve", Approve(org="org-0")) for a in accounts[1:]]
+            results = await nodes[0].submit(wires)
+            assert {r.code for r in results} == {"accepted"}
+            txids = [r.txid for r in results if r.txid is not None]
+            await wait_committed(nodes[:4], txids, 30)
+            pending = nodes[0].store.get(NEXT_VALIDATORS_KEY)
+            assert pending is not None and newcomer.public_key in pending.validators
+            applied_at = nodes[0].store.tx_location(txids[-1])
+            assert applied_at is not None
+            assert pending.height == applied_at.height + VALIDATOR_CHANGE_DELAY_BLOCKS
+            # The newcomer is now let in, follows the chain, and votes from that height.
+            async with asyncio.timeout(60):
+                while True:
+                    top = min(n.store.height for n in nodes)
+                    signed = [
+                        decode_certificate(b.certificate)
+                        for h in range(pending.height, top + 1)
+                        if (b := nodes[0].store.block(h)) is not None
+                    ]
+                    if any(newcomer.public_key in {v.validator for v in c.votes}
+                           for c in signed):
+                        break
+                    await asyncio.sleep(0.1)
+            for h in range(1, min(n.store.height for n in nodes) + 1):
+                hashes = {header_hash(n.store.block(h).header)  # type: ignore[union-attr]
+                          for n in nodes}
+                assert len(hashes) == 1, f"fork at height {h}"
+            # Before the defined height the newcomer signed nothing.
+            for h in range(1, pending.height):
+                block = nodes[0].store.block(h)
+                assert block is not None
+                voters = {v.validator for v in decode_certificate(block.certificate).votes}
+                assert newcomer.public_key not in voters
+        finally:
+            await stop_network(nodes, engines)
+
+    asyncio.run(scenario())

@@ -17,6 +17,9 @@ from oneteam.ledger.contracts.base import Context, KeySet, Operation, fail
 from oneteam.ledger.contracts.schema import (
     MEMBER_COUNT_KEY,
     MEMBER_EPOCH_KEY,
+    NEXT_VALIDATORS_KEY,
+    VALIDATOR_SET_KEY,
+    NextValidators,
     Organization,
     OrgId,
     Proposal,
@@ -25,12 +28,18 @@ from oneteam.ledger.contracts.schema import (
     key_owner_key,
     org_key,
     proposal_key,
+    validators_at,
 )
 from oneteam.ledger.tx import Transaction
 
 PROPOSAL_LIFETIME_BLOCKS = 100_000
 KEYS_PER_ORG_MAX = 16
-ACTIONS = ("add", "remove", "set_roles")
+ACTIONS = ("add", "remove", "set_roles", "add_validator", "remove_validator")
+VALIDATOR_ACTIONS = ("add_validator", "remove_validator")
+# A validator-set change approved in block h governs blocks from h + this on, so
+# every validator knows the set of a height before that height starts.
+VALIDATOR_CHANGE_DELAY_BLOCKS = 2
+VALIDATORS_MAX = 100
 
 
 def quorum(member_count: int) -> int:
@@ -61,7 +70,8 @@ class RevokeKey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def _propose_keys(tx: Transaction, args: Propose) -> KeySet:
     # With a single member the proposal applies at once, so it may write the
     # organization and the member count as well.
-    writes = {proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY, MEMBER_EPOCH_KEY}
+    writes = {proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY, MEMBER_EPOCH_KEY,
+              VALIDATOR_SET_KEY, NEXT_VALIDATORS_KEY}
     writes |= {key_owner_key(k) for k in args.keys}
     return KeySet(frozenset(), frozenset(writes))
 
@@ -70,6 +80,14 @@ def _validate_proposal(ctx: Context, args: Propose) -> None:
     if args.action not in ACTIONS:
         raise fail(f"unknown proposal action {args.action!r}; expected one of {ACTIONS}")
     existing = ctx.get(org_key(args.org))
+    if args.action in VALIDATOR_ACTIONS:
+        if existing is None:
+            raise fail(f"organization {args.org} is not a member")
+        if len(args.keys) != 1:
+            raise fail(f"a {args.action} proposal names exactly one validator node key")
+        if args.roles:
+            raise fail(f"a {args.action} proposal takes no roles")
+        return
     if args.action == "add":
         if existing is not None:
             raise fail(f"organization {args.org} is already a member")
@@ -110,9 +128,11 @@ def _execute_propose(ctx: Context, args: Propose) -> None:
         expiry_height=ctx.height + PROPOSAL_LIFETIME_BLOCKS,
         epoch=epoch,
     )
-    # The keys are reserved now so that no other proposal can claim them.
-    for key in args.keys:
-        ctx.put(key_owner_key(key), args.org)
+    # The keys are reserved now so that no other proposal can claim them (node keys
+    # of validator changes are not organization keys and are not reserved).
+    if args.action not in VALIDATOR_ACTIONS:
+        for key in args.keys:
+            ctx.put(key_owner_key(key), args.org)
     ctx.emit("proposed", {"org": args.org, "action": args.action})
     _apply_if_quorum(ctx, proposal)
 
@@ -121,7 +141,7 @@ def _approve_keys(tx: Transaction, args: Approve) -> KeySet:
     return KeySet(
         frozenset(),
         frozenset({proposal_key(args.org), org_key(args.org), MEMBER_COUNT_KEY,
-                   MEMBER_EPOCH_KEY}),
+                   MEMBER_EPOCH_KEY, VALIDATOR_SET_KEY, NEXT_VALIDATORS_KEY}),
     )
 
 
@@ -168,11 +188,38 @@ def _apply_if_quorum(ctx: Context, proposal: Proposal) -> None:
         ctx.delete(org_key(proposal.org))
         ctx.put(MEMBER_COUNT_KEY, count - 1)
         ctx.put(MEMBER_EPOCH_KEY, (ctx.get(MEMBER_EPOCH_KEY) or 0) + 1)
+    elif proposal.action in VALIDATOR_ACTIONS:
+        _change_validators(ctx, proposal)
     else:
         if existing is None:
             raise fail(f"organization {proposal.org} is not a member")
         ctx.put(org_key(proposal.org), msgspec.structs.replace(existing, roles=proposal.roles))
     ctx.emit("applied", {"org": proposal.org, "action": proposal.action})
+
+
+def _change_validators(ctx: Context, proposal: Proposal) -> None:
+    pending: NextValidators | None = ctx.get(NEXT_VALIDATORS_KEY)
+    if pending is not None and pending.height > ctx.height:
+        raise fail(f"a validator-set change is already pending until height {pending.height}")
+    current = validators_at(ctx.get, ctx.height)
+    [key] = proposal.keys
+    if proposal.action == "add_validator":
+        if key in current:
+            raise fail(f"{key.hex()} is already a validator")
+        if len(current) >= VALIDATORS_MAX:
+            raise fail(f"the validator set holds at most {VALIDATORS_MAX} validators")
+        new = [*current, key]
+    else:
+        if key not in current:
+            raise fail(f"{key.hex()} is not a validator")
+        if len(current) == 1:
+            raise fail("the last validator cannot be removed")
+        new = [v for v in current if v != key]
+    ctx.put(VALIDATOR_SET_KEY, current)
+    ctx.put(NEXT_VALIDATORS_KEY,
+            NextValidators(ctx.height + VALIDATOR_CHANGE_DELAY_BLOCKS, new))
+    ctx.emit("validators", {"from_height": ctx.height + VALIDATOR_CHANGE_DELAY_BLOCKS,
+                            "count": len(new)})
 
 
 def _add_key_keys(tx: Transaction, args: AddKey) -> KeySet:

@@ -65,6 +65,23 @@ class StatusRecord(msgspec.Struct, array_like=True, frozen=True):
     txid: bytes
 
 
+class NextValidators(msgspec.Struct, array_like=True, frozen=True):
+    """The validator set from ``height`` on."""
+
+    height: int
+    validators: list[bytes]
+
+
+def validators_at(get: Any, height: int) -> list[bytes]:
+    """The validator set in force for the block at ``height``, given committed state
+    before it (``get`` reads a state key)."""
+    pending: NextValidators | None = get(NEXT_VALIDATORS_KEY)
+    if pending is not None and pending.height <= height:
+        return list(pending.validators)
+    current: list[bytes] = get(VALIDATOR_SET_KEY)
+    return list(current)
+
+
 def org_key(org: str) -> str:
     return "m/org/" + org
 
@@ -84,6 +101,8 @@ def proposal_key(org: str) -> str:
 
 
 VALIDATOR_SET_KEY = "v/set"
+# A validator-set change waiting for its height (see membership: validator changes).
+NEXT_VALIDATORS_KEY = "v/next"
 
 
 def nonce_key(public_key: bytes) -> str:
@@ -123,6 +142,7 @@ _VALUE_TYPES: tuple[tuple[str, Any], ...] = (
     ("a/batch/", AnchorRecord),
     ("a/status/", StatusRecord),
     ("v/set", list[bytes]),
+    ("v/next", NextValidators),
 )
 _DECODERS = tuple((prefix, msgspec.msgpack.Decoder(kind)) for prefix, kind in _VALUE_TYPES)
 _encoder = msgspec.msgpack.Encoder()
