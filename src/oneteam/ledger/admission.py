@@ -8,9 +8,10 @@ worker. Two pools do this, chosen by ``mode``:
   while it verifies, so the threads verify in parallel; but every verification
   must take the GIL back afterwards, and while the event loop or the commit
   thread runs Python the verifier threads wait for it (the "convoy" effect).
-- ``processes``: a pool of worker processes (started with ``forkserver``, so
-  the node's threads are never forked). Each verifies whole chunks with no GIL
-  to share and sends back only a verdict per transaction; the node then decodes
+- ``processes``: a pool of worker processes (started with ``spawn``, so the
+  node's threads are never forked, and each worker dies with the node). Each
+  verifies whole chunks with no GIL to share and sends back only a verdict per
+  transaction; the node then decodes
   the valid ones once more, which costs a few microseconds and no signature
   check. docs/BENCHMARKS.md compares the two.
 """
@@ -66,6 +67,30 @@ def _warm_up() -> int:
     return os.getpid()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_init() -> None:
+    """In each verification process: die with the node, and hold none of its output.
+
+    Workers are the node's own children (started with ``spawn``), so
+    PR_SET_PDEATHSIG kills them when the node dies, even on kill -9. Standard
+    output and error go to /dev/null so no worker keeps the node's pipes open.
+    """
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the workers still exit when their call queue breaks
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 class Verifier:
     """A pool of verification workers; ``workers=1`` is the serial baseline."""
 
@@ -77,8 +102,9 @@ class Verifier:
         self.mode = mode if self.workers > 1 else "threads"
         self._pool: Executor
         if self.mode == "processes":
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
+                                             initializer=_worker_init)
             # Start every worker now, not on the first request.
             list(self._pool.map(_warm_up_n, range(self.workers)))
         else:
