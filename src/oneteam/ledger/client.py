@@ -26,6 +26,7 @@ from oneteam.ledger.keys import KeyPair
 from oneteam.ledger.tx import HEIGHT_MAX, encode_tx
 
 MSGPACK = "application/msgpack"
+STREAM_LINE_BYTES_MAX = 64 * 1024 * 1024
 TIMEOUT_S_DEFAULT = 30.0
 
 
@@ -269,9 +270,17 @@ class LedgerClient:
                                         timeout=timeout) as response:
                 if response.status >= 400:
                     _raise_for(response.status, await response.read())
-                async for line in response.content:
-                    if line.startswith(b"data: "):
-                        yield json.loads(line[6:])
+                # A block's event may carry tens of thousands of ids on one line, longer
+                # than aiohttp's line limit: split lines here, with a bound of our own.
+                buffer = b""
+                async for chunk in response.content.iter_any():
+                    buffer += chunk
+                    if len(buffer) > STREAM_LINE_BYTES_MAX:
+                        raise LedgerClientError(0, "too_large", "block stream line too long")
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if line.startswith(b"data: "):
+                            yield json.loads(line[6:])
         except aiohttp.ClientError as error:
             raise LedgerClientError(0, "unreachable", f"{self.base_url}: {error}") from None
 
