@@ -42,6 +42,14 @@ def _ledger_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     testnet.add_argument("--base-port", type=int, default=7600,
                          help="API ports from here, peer-link ports from here + 100")
 
+    sim = lsub.add_parser("sim", help="simulate consensus under faults, one seed per run")
+    sim.add_argument("--seeds", type=int, default=100, help="how many seeds to run")
+    sim.add_argument("--start", type=int, default=0, help="the first seed")
+    sim.add_argument("--validators", type=int, default=4)
+    sim.add_argument("--heights", type=int, default=3,
+                     help="heights every honest validator must decide")
+    sim.add_argument("--json", action="store_true")
+
     bench = lsub.add_parser("bench", help="measure committed TPS against the verify ceiling")
     from oneteam.ledger.bench import add_arguments
 
@@ -177,6 +185,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from oneteam.ledger.testnet import run as run_testnet
 
         return run_testnet(args.dir, args.validators, args.base_port)
+    if command == "sim":
+        from oneteam.ledger.consensus.sim import run_cli
+
+        return run_cli(seeds=args.seeds, start=args.start, validators=args.validators,
+                       heights=args.heights, as_json=args.json)
     if command == "bench":
         from oneteam.ledger.bench import run
 

@@ -68,6 +68,8 @@ from oneteam.ledger.execution import (
 from oneteam.ledger.invariants import check
 from oneteam.ledger.node import Node
 from oneteam.ledger.ordering import (
+    VALUE_BATCHES_MAX,
+    VALUE_TXS_MAX,
     BlockValue,
     assemble,
     build_value,
@@ -102,6 +104,9 @@ SYNC_INTERVAL_S = 1.0
 PEER_LINK_LIMITS = LinkLimits(keepalive_s=1.0, idle_timeout_s=5.0)
 PEER_DIAL_TIMEOUT_S = 2.0
 PEER_BACKOFF_MAX_S = 1.0
+# How long a proposer holds back a batch that would run a sender's transaction ahead of
+# an earlier nonce it has not received (see ConsensusEngine._batches_in_nonce_order).
+BATCH_ORDER_WAIT_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,7 @@ class ConsensusEngine:
         self._timers: list[asyncio.TimerHandle] = []
         self._last_progress = time.monotonic()
         self._syncing = False
+        self._held_back: dict[bytes, float] = {}  # batch digest -> since when
         self.statistics_counts: dict[str, int] = {
             "batches_made": 0, "batches_received": 0, "batches_rejected": 0,
             "batches_fetched": 0, "blocks_synced": 0, "heights_decided": 0}
@@ -243,8 +249,51 @@ class ConsensusEngine:
         value = build_value(chain_id=self.node.chain_id, height=height,
                             time_ms=max(int(time.time() * 1000), previous_time + 1),
                             prev_hash=tip.block_hash, proposer=self.node.keypair.public_key,
-                            batches=self.batches, is_committed=self._is_committed)
+                            batches=self._batches_in_nonce_order(),
+                            is_committed=self._is_committed)
         return encode_value(value)
+
+    def _batches_in_nonce_order(self) -> BatchStore:
+        """The pending batches to propose, leaving out for a while any batch that would
+        run a sender's transaction ahead of a nonce not used yet.
+
+        A validator that missed a batch (its link dropped: a partition, a restart) may
+        hold its author's next one; proposing that alone would execute the senders'
+        later nonces first, failing them (bad_nonce) and stranding the ones after. Such a
+        batch waits until the gap is filled (its author proposes the earlier batch, or it
+        arrives), at most BATCH_ORDER_WAIT_S.
+        """
+        view = BatchStore(capacity=VALUE_BATCHES_MAX + 1)
+        expected: dict[bytes, int] = {}  # sender -> its next nonce once the view executes
+        included: set[bytes] = set()
+        held_back: dict[bytes, float] = {}
+        now = time.monotonic()
+        for digest in self.batches.pending(VALUE_TXS_MAX)[:VALUE_BATCHES_MAX]:
+            txs = self.batches.transactions(digest)
+            wire = self.batches.wire(digest)
+            assert txs is not None and wire is not None
+            after: dict[bytes, int] = {}
+            gap = False
+            for tx in txs:
+                if tx.txid in included or self._is_committed(tx.txid):
+                    continue
+                nonce = after.get(tx.sender, expected.get(tx.sender))
+                if nonce is None:
+                    nonce = self.node._committed_nonce(tx.sender)
+                if tx.nonce == nonce:
+                    after[tx.sender] = nonce + 1
+                elif tx.nonce > nonce:
+                    gap = True
+            if gap:
+                since = self._held_back.get(digest, now)
+                if now - since < BATCH_ORDER_WAIT_S:
+                    held_back[digest] = since
+                    continue
+            expected.update(after)
+            included.update(tx.txid for tx in txs)
+            view.add(digest, wire, txs)
+        self._held_back = held_back
+        return view
 
     def validate_value(self, height: int, value: bytes) -> bool:
         tip = self.node.store.tip

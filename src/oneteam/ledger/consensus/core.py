@@ -32,8 +32,10 @@ from oneteam.ledger.consensus.messages import (
     Equivocation,
     Message,
     Proposal,
+    Step,
     Vote,
     VoteKind,
+    WalEntry,
     check_validator_set,
     commit_problem,
     proposal_problem,
@@ -47,7 +49,6 @@ from oneteam.ledger.consensus.messages import (
     verify_vote_signature,
     vote_problem,
 )
-from oneteam.ledger.consensus.wal import Step, WalEntry
 from oneteam.ledger.errors import StorageCorrupt
 from oneteam.ledger.invariants import InvariantViolation, check
 from oneteam.ledger.keys import KeyPair
@@ -60,7 +61,7 @@ PROPOSALS_PER_ROUND_MAX: Final = 2  # the first, and one conflicting (kept as ev
 VOTES_PER_VALIDATOR_MAX: Final = 2
 RULE_FIRINGS_MAX: Final = 10_000  # per input; each firing changes step, round or a flag
 
-_STATISTICS: Final = (
+STATISTICS_COUNTERS: Final = (
     "received", "malformed", "wrong_chain", "not_member", "not_proposer", "invalid_signature",
     "duplicates", "stale", "stale_round", "far_round", "future_buffered", "future_dropped",
     "not_started", "equivocations", "equivocations_dropped", "invalid_commits",
@@ -96,10 +97,9 @@ class TimeoutConfig:
     def __post_init__(self) -> None:
         for name in self.__slots__:
             value = getattr(self, name)
-            if type(value) is not int or value < 0 or (name.endswith("_ms")
-                                                      and not name.endswith("delta_ms")
-                                                      and value == 0):
-                raise ValueError(f"timeout {name} must be a positive integer, got {value!r}")
+            least = 0 if name.endswith("delta_ms") else 1
+            if type(value) is not int or value < least:
+                raise ValueError(f"timeout {name} must be an integer >= {least}, got {value!r}")
 
     def delay_ms(self, kind: TimeoutKind, round_: int) -> int:
         if kind == PROPOSE:
@@ -248,7 +248,7 @@ class TendermintCore:
         self._restored: dict[int, list[WalEntry]] = {}
         self._commits: dict[int, Commit] = {}  # recent decisions, oldest first
         self._evidence: deque[Equivocation] = deque(maxlen=self._limits.evidence_retained)
-        self._stats: dict[str, int] = dict.fromkeys(_STATISTICS, 0)
+        self._stats: dict[str, int] = dict.fromkeys(STATISTICS_COUNTERS, 0)
 
     # -- read-only views ----------------------------------------------------------------
 
@@ -414,7 +414,7 @@ class TendermintCore:
         return actions
 
     def on_commit(self, commit: Commit) -> list[Action]:
-        """A decision some validator reached: the proposal plus 2f+1 precommits for it."""
+        """A decision some validator reached: a value and 2f+1 precommits for it."""
         actions: list[Action] = []
         self._count("received")
         s = self._state
@@ -469,11 +469,13 @@ class TendermintCore:
         return actions
 
     def rebroadcast(self) -> list[Action]:
-        """Messages to send again when progress stalls (the gossip the paper assumes).
+        """Messages to send again when progress stalls: the gossip the paper assumes.
 
-        This validator's own messages of the height (recent rounds), the proposals of the
-        current and valid rounds, and the prevotes that justify the valid value; once
-        decided, the commit. Nothing is signed here, so nothing needs the WAL.
+        Algorithm 1 is live only if every message a correct validator received reaches
+        every correct validator. So: this validator's own messages, then every proposal
+        and vote it holds, of the height's recent rounds (``rebroadcast_rounds_max``), and
+        the prevotes that justify its valid value; once decided, the commit. Nothing is
+        signed here, so nothing needs the WAL.
         """
         s = self._state
         if s is None:
@@ -486,10 +488,11 @@ class TendermintCore:
         for (round_, _), message in s.own.items():
             if round_ >= lowest:
                 messages[message] = None
-        for round_ in (s.round, s.valid_round):
-            log = s.rounds.get(round_)
-            if log is not None:
-                messages.update(dict.fromkeys(log.proposals))
+        for round_ in sorted(r for r in s.rounds if r >= lowest):
+            log = s.rounds[round_]
+            messages.update(dict.fromkeys(log.proposals))
+            for votes in (*log.prevotes.values(), *log.precommits.values()):
+                messages.update(dict.fromkeys(votes))
         if s.valid_value is not None:
             messages.update(dict.fromkeys(
                 self._prevotes_for(s, s.valid_round, value_id(s.valid_value))))
@@ -529,7 +532,8 @@ class TendermintCore:
         if message.height < s.height or (message.height == s.height and s.decided):
             self._count("stale")
             commit = self._commits.get(message.height)
-            if commit is not None:  # the sender lags: hand it the decision
+            # The signer lags: hand it the decision (a forgery earns nothing).
+            if commit is not None and self._verify(message):
                 actions.append(Broadcast(commit))
                 self._count("commits_sent")
             return
@@ -720,12 +724,13 @@ class TendermintCore:
                 if (log.prevote_tally.get(value_id(proposal.value), 0) >= quorum
                         and self._valid(s, proposal.value)):
                     s.line36_rounds.add(s.round)
+                    changed = (s.valid_value, s.valid_round) != (proposal.value, s.round)
                     s.valid_value, s.valid_round = proposal.value, s.round
                     if s.step == PREVOTE:
                         s.locked_value, s.locked_round = proposal.value, s.round
                         s.step = "precommit"
                         self._sign_vote(PRECOMMIT, value_id(proposal.value), actions)
-                    elif self._me is not None:
+                    elif changed and self._me is not None:
                         actions.append(PersistWal(self._entry(s, None)))
                     return True
         if s.step == PREVOTE:

@@ -1,4 +1,4 @@
-"""Consensus messages: proposals, votes, commit certificates and evidence; signing and checks.
+"""Consensus messages: proposals, votes, certificates, evidence, WAL entries; signing, checks.
 
 Every message is a frozen msgspec Struct encoded as a MessagePack array whose first
 element is a tag (``"proposal"``, ``"vote"``, ``"certificate"``, ``"commit"``,
@@ -110,6 +110,31 @@ class Equivocation(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_
 
 
 Message = Proposal | Vote | Commit
+Step = Literal["propose", "prevote", "precommit"]
+
+
+class WalEntry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
+    """The state of a validator at one height just after it signed ``proposal`` or ``vote``.
+
+    ``proposal`` and ``vote`` are both None in an entry that records a change of the
+    valid value alone (line 42 of Algorithm 1 in the precommit step). ``valid_votes``
+    are the 2f+1 prevotes that justify the valid value: after a restart the validator
+    can show them again when it re-proposes that value (line 28 needs them), even if the
+    Byzantine validators among their signers never send them again.
+    """
+
+    height: int
+    round: int
+    step: Step
+    locked_round: int
+    locked_value: bytes | None
+    valid_round: int
+    valid_value: bytes | None
+    valid_votes: tuple[Vote, ...]
+    proposal: Proposal | None
+    vote: Vote | None
+
+
 
 _encoder = msgspec.msgpack.Encoder()
 _message_decoder = msgspec.msgpack.Decoder(Proposal | Vote | Commit)

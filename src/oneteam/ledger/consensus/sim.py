@@ -29,6 +29,7 @@ from typing import Any, Final
 import msgspec
 
 from oneteam.ledger.consensus.core import (
+    STATISTICS_COUNTERS,
     Action,
     Broadcast,
     Decide,
@@ -40,11 +41,14 @@ from oneteam.ledger.consensus.core import (
 )
 from oneteam.ledger.consensus.messages import (
     NIL,
+    PRECOMMIT,
+    PREVOTE,
     Commit,
     InvalidCertificate,
     Message,
     Proposal,
     Vote,
+    VoteKind,
     faulty_max,
     sign_proposal,
     sign_vote,
@@ -60,7 +64,8 @@ BEHAVIOURS: Final = ("equivocate", "split", "invalid_signature", "withhold", "in
 FAULT_KINDS: Final = (
     "loss", "duplicate", "partition", "partition_drop", "clog", "clog_drop", "crash",
     "torn_crash", "decide_crash",
-    "equivocation", "split", "invalid_signature", "forged_vote", "withheld", "invalid_value",
+    "equivocation", "split", "invalid_signature", "forged_vote", "outsider_vote", "withheld",
+    "invalid_value",
 )
 SIM_TIMEOUTS: Final = TimeoutConfig(propose_ms=400, propose_delta_ms=100, prevote_ms=200,
                                     prevote_delta_ms=100, precommit_ms=200,
@@ -123,10 +128,12 @@ class SimOptions:
     crash_ms_max: int = 3000  # longest time down
     torn_crash_probability: float = 0.004  # per input before GST: crash amid its actions
     torn_crashes_max: int = 2
-    decide_crash_probability: float = 0.5  # per height before GST: its first decider crashes
+    decide_crash_probability: float = 1.0  # per height before GST: its first decider crashes
     gst_ms_min: int = 300
     gst_ms_max: int = 8000
     swarm: bool = True
+    attack_share: float = 0.25  # with swarm: the share of seeds that play the split attack
+    attack_gst_ms: int = 20_000  # an attack seed's GST: time for several attempts
     liveness_bound_ms: int = 60_000  # after GST
     gossip_interval_ms: int = 250
     steps_max: int = 400_000
@@ -160,6 +167,9 @@ class SeedResult:
     safety_violations: list[str]
     liveness_failures: list[str]
     byzantine: dict[int, tuple[str, ...]]
+    heights: int  # the target: options.heights, or more for an attack seed
+    attack: bool  # whether the seed played the split attack
+    core_statistics: dict[str, int]  # the honest cores' counters, summed over restarts
     trace_digest: str  # sha256 over the decisions in order: equal for equal runs
 
     @property
@@ -180,6 +190,7 @@ class _Node:
     decided: dict[int, Commit] = field(default_factory=dict)  # the "block store": durable
     last_progress: tuple[int, int, str, bool] | None = None
     seen_values: dict[int, dict[bytes, None]] = field(default_factory=dict)  # Byzantine aid
+    counters: dict[str, int] = field(default_factory=dict)  # of its cores before restarts
 
     @property
     def honest(self) -> bool:
@@ -256,22 +267,33 @@ class Simulation:
             b"oneteam-sim:" + seed.to_bytes(8, "big", signed=True) + i.to_bytes(2, "big")
         ).digest()) for i in range(n)]
         self.validators = [keypair.public_key for keypair in keypairs]
+        self._outsider = KeyPair.from_seed(hashlib.sha256(
+            b"oneteam-sim-outsider:" + seed.to_bytes(8, "big", signed=True)).digest())
         f = faulty_max(n)
+        # One seed in four (with swarm, when Byzantine validators may be drawn) plays the
+        # split attack: a Byzantine validator splitting votes, and the first validator
+        # to decide a height crashing at once. It is what a missing lock lets through.
+        self.attack = (swarm := options.swarm) and options.byzantine is None and f > 0 and (
+            rng.random() < options.attack_share)
         byzantine_count = options.byzantine if options.byzantine is not None else (
-            rng.randint(0, f))
+            rng.randint(1 if self.attack else 0, f))
         byzantine = sorted(rng.sample(range(n), byzantine_count))
+        # An attack seed runs enough heights for the Byzantine validators to propose in
+        # some of them before GST (the split needs its own proposal).
+        self.heights = max(options.heights, 3 * n) if self.attack else options.heights
         self.nodes: list[_Node] = []
         for i, keypair in enumerate(keypairs):
             behaviours: tuple[str, ...] = ()
             if i in byzantine:
                 if options.behaviours is not None:
                     behaviours = tuple(options.behaviours)
+                elif self.attack:  # noise that does not spoil the split
+                    behaviours = ("split", "invalid_signature")
                 else:
                     behaviours = tuple(b for b in BEHAVIOURS if rng.random() < 0.5) or (
                         rng.choice(BEHAVIOURS),)
             self.nodes.append(_Node(index=i, keypair=keypair, behaviours=behaviours,
                                     app=ToyApp(i, 0)))
-        swarm = options.swarm
 
         def rate(maximum: float) -> float:
             if not swarm:
@@ -286,10 +308,12 @@ class Simulation:
         self.loss = rate(options.loss_max)
         self.duplicate = rate(options.duplicate_max)
         self.torn_crash_probability = rate(options.torn_crash_probability)
-        self.decide_crash_probability = rate(options.decide_crash_probability)
+        self.decide_crash_probability = (options.decide_crash_probability if self.attack
+                                         else rate(options.decide_crash_probability))
         self.delay_ms_max = (rng.randint(min(20, options.delay_ms_max), options.delay_ms_max)
                              if swarm else options.delay_ms_max)
-        self.gst_ms = rng.randint(options.gst_ms_min, options.gst_ms_max)
+        self.gst_ms = (options.attack_gst_ms if self.attack
+                       else rng.randint(options.gst_ms_min, options.gst_ms_max))
         self.partitions: list[_Partition] = []
         cursor = 0
         for _ in range(count(options.partitions_max)):
@@ -333,24 +357,35 @@ class Simulation:
 
     def run(self) -> SeedResult:
         options = self.options
-        for node in self.nodes:
-            self._boot(node)
+        for node in self.nodes:  # every validator boots at time 0, as the queue orders
+            self._push(0, _Restart(node.index))
         deadline_ms = self.gst_ms + options.liveness_bound_ms
         honest = [node for node in self.nodes if node.honest]
         while self._queue and self.steps < options.steps_max:
-            if all(len(node.decided) >= options.heights for node in honest):
+            if all(len(node.decided) >= self.heights for node in honest):
                 break
             at_ms, _, event = heapq.heappop(self._queue)
             if at_ms > deadline_ms:
                 break
             self.now_ms = at_ms
             self.steps += 1
-            self._handle(event)
+            try:
+                self._handle(event)
+            # Any exception of the code under test is a finding, reported with its seed.
+            except Exception as error:  # noqa: BLE001
+                self.safety_violations.append(
+                    f"seed {self.seed}: {type(event).__name__} at {self.now_ms} ms raised "
+                    f"{type(error).__name__}: {error}")
+                break
+        core_statistics = dict.fromkeys(STATISTICS_COUNTERS, 0)
         for node in honest:
-            if len(node.decided) < options.heights:
+            self._keep_counters(node)
+            for name, value in node.counters.items():
+                core_statistics[name] += value
+            if len(node.decided) < self.heights:
                 self.liveness_failures.append(
                     f"seed {self.seed}: validator {node.index} decided {len(node.decided)} of "
-                    f"{options.heights} heights by {self.now_ms} ms (GST {self.gst_ms} ms, "
+                    f"{self.heights} heights by {self.now_ms} ms (GST {self.gst_ms} ms, "
                     f"{self.steps} steps)")
         return SeedResult(
             seed=self.seed, steps=self.steps, sim_time_ms=self.now_ms, gst_ms=self.gst_ms,
@@ -359,6 +394,7 @@ class Simulation:
             safety_violations=list(self.safety_violations),
             liveness_failures=list(self.liveness_failures),
             byzantine={node.index: node.behaviours for node in self.nodes if not node.honest},
+            heights=self.heights, attack=self.attack, core_statistics=core_statistics,
             trace_digest=self._trace.hexdigest(),
         )
 
@@ -418,9 +454,17 @@ class Simulation:
         return max(crash_ms, min(back_ms, self.gst_ms))
 
     def _crash(self, node: _Node, restart_at_ms: int) -> None:
+        self._keep_counters(node)
         node.core = None
         node.incarnation += 1  # timers and gossip of the old incarnation are dropped
         self._push(max(restart_at_ms, self.now_ms), _Restart(node.index))
+
+    @staticmethod
+    def _keep_counters(node: _Node) -> None:
+        if node.core is not None:
+            statistics = node.core.statistics()
+            for name in STATISTICS_COUNTERS:
+                node.counters[name] = node.counters.get(name, 0) + statistics[name]
 
     @staticmethod
     def _signature_of(entry: WalEntry) -> bytes:
@@ -451,6 +495,10 @@ class Simulation:
                            _Timer(node.index, node.incarnation, action.kind, action.height,
                                   action.round))
             elif isinstance(action, Decide):
+                if position != len(actions) - 1:
+                    self.safety_violations.append(
+                        f"seed {self.seed}: validator {node.index}: a Decide is not the last "
+                        "action of its list (a driver may stop at it)")
                 first = action.height not in self._first_decision
                 self._decided(node, action)
                 next_height = action.height + 1
@@ -583,11 +631,17 @@ class Simulation:
                 forged = msgspec.structs.replace(
                     message, validator=victim, signature=rng.randbytes(64))
                 self._transmit(node.index, forged, others)
+                # and a well-signed vote of a key outside the validator set
+                self.faults["outsider_vote"] += 1
+                self._transmit(node.index, sign_vote(
+                    self._outsider, chain_id=CHAIN_ID, kind=message.kind, height=message.height,
+                    round_=message.round, value_id=message.value_id), others)
         if "split" in behaviours:
             self._send_split(node, message, others)
             return
         if "equivocate" in behaviours and rng.random() < 0.7:
-            twin = self._twin(node, message)
+            twin = (self._twin_proposal(node, message) if isinstance(message, Proposal)
+                    else self._twin_vote(node, message))
             if twin is not None:
                 self.faults["equivocation"] += 1
                 shuffled = list(others)
@@ -629,8 +683,7 @@ class Simulation:
         self.faults["split"] += 1
         if attacked is not None:  # phase two
             if isinstance(message, Proposal):
-                twin = self._twin(node, message)
-                self._transmit(node.index, twin if twin is not None else message, others)
+                self._transmit(node.index, self._twin_proposal(node, message), others)
                 return
             value = message.value_id
             if value == attacked:
@@ -639,11 +692,8 @@ class Simulation:
             self._transmit(node.index, self._vote_like(node, message, value), others)
             return
         if isinstance(message, Proposal):
-            twin = self._twin(node, message)
-            if twin is None:
-                self._transmit(node.index, message, others)
-                return
-            plan.first, plan.second = value_id(message.value), twin_value_id(twin)
+            twin = self._twin_proposal(node, message)
+            plan.first, plan.second = value_id(message.value), value_id(twin.value)
             self._transmit(node.index, message, plan.larger + plan.peers)
             self._transmit(node.index, twin, plan.smaller)
             return
@@ -674,18 +724,19 @@ class Simulation:
         attacked = self._attacked.get((node.index, message.height))
         if attacked is None:
             return
+        kind: VoteKind
         if isinstance(message, Proposal):
-            kind, target = "prevote", value_id(message.value)
-        elif message.kind == "prevote":
-            kind, target = "precommit", message.value_id
+            kind, target = PREVOTE, value_id(message.value)
+        elif message.kind == PREVOTE:
+            kind, target = PRECOMMIT, message.value_id
         else:
             return
         key = (node.index, message.height, message.round, kind)
         if target in (attacked, NIL) or key in self._phase_two_votes:
             return
         self._phase_two_votes[key] = None
-        vote = sign_vote(node.keypair, chain_id=CHAIN_ID, kind=kind,  # type: ignore[arg-type]
-                         height=message.height, round_=message.round, value_id=target)
+        vote = sign_vote(node.keypair, chain_id=CHAIN_ID, kind=kind, height=message.height,
+                         round_=message.round, value_id=target)
         self._transmit(node.index, vote, [i for i in range(len(self.nodes)) if i != node.index])
 
     def _vote_like(self, node: _Node, vote: Vote, value: bytes) -> Vote:
@@ -694,17 +745,17 @@ class Simulation:
         return sign_vote(node.keypair, chain_id=CHAIN_ID, kind=vote.kind, height=vote.height,
                          round_=vote.round, value_id=value)
 
-    def _twin(self, node: _Node, message: Proposal | Vote) -> Proposal | Vote | None:
-        """A second message for the same height, round and kind, different from the first."""
-        if isinstance(message, Proposal):
-            # A fresh value claiming no valid round: what most tempts a validator that
-            # disregards its lock.
-            twin = sign_proposal(node.keypair, chain_id=CHAIN_ID, height=message.height,
-                                 round_=message.round,
-                                 value=node.app.propose_value(message.height),
-                                 valid_round=-1)
-            self._saw_value(node, twin)
-            return twin
+    def _twin_proposal(self, node: _Node, proposal: Proposal) -> Proposal:
+        """A second proposal for the same height and round: a fresh value claiming no valid
+        round, what most tempts a validator that disregards its lock."""
+        twin = sign_proposal(node.keypair, chain_id=CHAIN_ID, height=proposal.height,
+                             round_=proposal.round, value=node.app.propose_value(proposal.height),
+                             valid_round=-1)
+        self._saw_value(node, twin)
+        return twin
+
+    def _twin_vote(self, node: _Node, message: Vote) -> Vote | None:
+        """A second vote for the same height, round and kind, for another value seen."""
         candidates = [NIL, *node.seen_values.get(message.height, {})]
         candidates = [c for c in candidates if c != message.value_id]
         if not candidates:
@@ -712,10 +763,6 @@ class Simulation:
         return sign_vote(node.keypair, chain_id=CHAIN_ID, kind=message.kind,
                          height=message.height, round_=message.round,
                          value_id=self._rng.choice(candidates))
-
-
-def twin_value_id(message: Proposal | Vote) -> bytes:
-    return value_id(message.value) if isinstance(message, Proposal) else message.value_id
 
 
 def _signer_of(message: Message) -> bytes | None:
@@ -737,14 +784,15 @@ def run_seed(seed: int, **options: Any) -> SeedResult:
     return Simulation(seed, dataclasses.replace(SimOptions(), **options)).run()
 
 
-def run_many(seeds: int, start: int = 0, **options: Any) -> dict[str, object]:
+def run_many(seeds: int, start: int = 0, **options: Any) -> dict[str, Any]:
     """Run seeds ``start .. start+seeds-1``; a summary with the failing seeds named."""
     check(seeds >= 0, "a count of seeds is not negative")
     faults: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+    counters: dict[str, int] = dict.fromkeys(STATISTICS_COUNTERS, 0)
     failing: list[int] = []
     messages: list[str] = []
     totals = {"steps": 0, "decisions": 0, "safety_violations": 0, "liveness_failures": 0,
-              "sim_time_ms": 0}
+              "sim_time_ms": 0, "attack_seeds": 0}
     for seed in range(start, start + seeds):
         result = run_seed(seed, **options)
         totals["steps"] += result.steps
@@ -752,10 +800,42 @@ def run_many(seeds: int, start: int = 0, **options: Any) -> dict[str, object]:
         totals["sim_time_ms"] += result.sim_time_ms
         totals["safety_violations"] += len(result.safety_violations)
         totals["liveness_failures"] += len(result.liveness_failures)
+        totals["attack_seeds"] += result.attack
         for kind, count in result.faults_injected.items():
-            faults[kind] = faults.get(kind, 0) + count
+            faults[kind] += count
+        for name, count in result.core_statistics.items():
+            counters[name] += count
         if not result.ok:
             failing.append(seed)
             messages.extend((result.safety_violations + result.liveness_failures)[:3])
     return {"seeds": seeds, "start": start, **totals, "faults_injected": faults,
-            "failing_seeds": failing, "failures": messages[:20]}
+            "core_statistics": counters, "failing_seeds": failing, "failures": messages[:20]}
+
+
+def run_cli(*, seeds: int, start: int, validators: int, heights: int, as_json: bool) -> int:
+    """``oneteam ledger sim``: run seeds, print a summary; 1 if any seed failed."""
+    import json
+    import sys
+    import time
+
+    began = time.perf_counter()
+    summary = run_many(seeds, start, validators=validators, heights=heights)
+    summary["wall_time_s"] = round(time.perf_counter() - began, 3)
+    failing = summary["failing_seeds"]
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        faults = summary["faults_injected"]
+        print(f"{seeds} seeds from {start}, {validators} validators, {heights} heights: "
+              f"{summary['safety_violations']} safety violations, "
+              f"{summary['liveness_failures']} liveness failures, {summary['steps']} steps, "
+              f"{summary['decisions']} decisions, {summary['wall_time_s']} s")
+        print("faults injected: " + ", ".join(f"{k}={v}" for k, v in faults.items()))
+    if failing:
+        print(f"failing seeds: {', '.join(map(str, failing))}", file=sys.stderr)
+        for line in summary["failures"]:
+            print(f"  {line}", file=sys.stderr)
+        print(f"reproduce one: oneteam ledger sim --seeds 1 --start {failing[0]} "
+              f"--validators {validators} --heights {heights}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,9 +1,9 @@
 """The consensus write-ahead log: what a validator signed, and its lock, kept across crashes.
 
-:class:`WalEntry` is the record; the core emits it in a ``PersistWal`` action before
-the ``Broadcast`` of the message it records, and the driver makes it durable before
-sending. :class:`FileWal` is the file the driver appends to — the only code of the
-consensus package that does I/O.
+:class:`WalEntry` (defined with the other formats in ``messages``) is the record; the
+core emits it in a ``PersistWal`` action before the ``Broadcast`` of the message it
+records, and the driver makes it durable before sending. :class:`FileWal` is the file
+the driver appends to — the only code of the consensus package that touches files.
 
 File format: the magic line ``oneteam-wal-v1\\n``, then records, each a 4-byte
 big-endian payload length, the 4-byte big-endian CRC-32 (zlib) of the payload, and the
@@ -21,45 +21,23 @@ import struct
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 import msgspec
 
-from oneteam.ledger.consensus.messages import Proposal, Vote
+from oneteam.ledger.consensus.messages import Step, WalEntry
 from oneteam.ledger.errors import StorageCorrupt
 from oneteam.ledger.invariants import InvariantViolation, check
-
-Step = Literal["propose", "prevote", "precommit"]
 
 MAGIC: Final = b"oneteam-wal-v1\n"
 RECORD_BYTES_MAX: Final = 4 << 20
 _HEADER = struct.Struct(">II")  # payload length, CRC-32 of payload
 
 
-class WalEntry(msgspec.Struct, array_like=True, frozen=True, forbid_unknown_fields=True):
-    """The state of a validator at one height just after it signed ``proposal`` or ``vote``.
-
-    ``proposal`` and ``vote`` are both None in an entry that records a change of the
-    valid value alone (line 42 of Algorithm 1 in the precommit step). ``valid_votes``
-    are the 2f+1 prevotes that justify the valid value: after a restart the validator
-    can show them again when it re-proposes that value (line 28 needs them), even if the
-    Byzantine validators among their signers never send them again.
-    """
-
-    height: int
-    round: int
-    step: Step
-    locked_round: int
-    locked_value: bytes | None
-    valid_round: int
-    valid_value: bytes | None
-    valid_votes: tuple[Vote, ...]
-    proposal: Proposal | None
-    vote: Vote | None
-
-
 _encoder = msgspec.msgpack.Encoder()
 _entry_decoder = msgspec.msgpack.Decoder(WalEntry)
+
+__all__ = ["MAGIC", "FileWal", "Step", "WalEntry", "decode_entry", "encode_entry", "frame"]
 
 
 def encode_entry(entry: WalEntry) -> bytes:
