@@ -107,6 +107,9 @@ PEER_BACKOFF_MAX_S = 1.0
 # How long a proposer holds back a batch that would run a sender's transaction ahead of
 # an earlier nonce it has not received (see ConsensusEngine._batches_in_nonce_order).
 BATCH_ORDER_WAIT_S = 3.0
+# Peer links carry messages of at most 4 MiB (P2P.md); leave room for framing.
+BATCH_WIRE_BYTES_MAX = 3 * 1024 * 1024
+SYNC_RESPONSE_BYTES_MAX = 3 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +317,18 @@ class ConsensusEngine:
     # -- the one owner of the core -------------------------------------------------------
 
     async def _consensus_loop(self) -> None:
+        try:
+            await self._run_consensus()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # A validator that can no longer decide must not go on serving as if it
+            # could: the node fails, and the server stops with a non-zero status.
+            log.exception("consensus stopped; the node stops")
+            self.node.failure = f"consensus failed: {error!r}"
+            self.node.failed.set()
+
+    async def _run_consensus(self) -> None:
         await self._start_height(self.node.store.height + 1)
         while True:
             kind, payload = await self._events.get()
@@ -325,6 +340,8 @@ class ConsensusEngine:
                 actions = self.core.on_commit(payload)
             elif kind == "timeout":
                 actions = self.core.on_timeout(*payload)
+            elif kind == "rebroadcast":
+                actions = self.core.rebroadcast()
             elif kind == "synced":
                 # Blocks were applied from a peer: move the core to the next height.
                 actions = []
@@ -455,13 +472,23 @@ class ConsensusEngine:
             await asyncio.sleep(interval_s)
             mempool = self.node.mempool
             while mempool.ready_count:
-                txs = mempool.take(min(self.config.batch_txs_max, BATCH_TXS_MAX))
-                digest, wire = make_batch(self.node.keypair, self.node.chain_id,
-                                          self._batch_seq, [tx.wire for tx in txs])
-                self._batch_seq += 1
-                self.batches.add(digest, wire, txs)
-                self.statistics_counts["batches_made"] += 1
-                await self.network.broadcast(encode_peer_message(BatchMsg(wire)), 5.0)
+                taken = mempool.take(min(self.config.batch_txs_max, BATCH_TXS_MAX))
+                # Each batch must fit in one peer-link message.
+                start = 0
+                while start < len(taken):
+                    size, end = 0, start
+                    while end < len(taken) and (end == start or size + len(taken[end].wire)
+                                                <= BATCH_WIRE_BYTES_MAX):
+                        size += len(taken[end].wire)
+                        end += 1
+                    txs = taken[start:end]
+                    start = end
+                    digest, wire = make_batch(self.node.keypair, self.node.chain_id,
+                                              self._batch_seq, [tx.wire for tx in txs])
+                    self._batch_seq += 1
+                    self.batches.add(digest, wire, txs)
+                    self.statistics_counts["batches_made"] += 1
+                    await self.network.broadcast(encode_peer_message(BatchMsg(wire)), 5.0)
 
     async def _accept_batch(self, wire: bytes) -> bytes | None:
         try:
@@ -589,14 +616,26 @@ class ConsensusEngine:
             if stalled and connected:
                 peer = connected[int(time.monotonic()) % len(connected)]
                 self._request_sync(peer)
-                for action_list in (self.core.rebroadcast(),):
-                    await self._perform(action_list)
+                # Through the queue: the core has one owner, and what it re-sends
+                # goes out only after any WAL entry before it is durable.
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._events.put_nowait(("rebroadcast", None))
 
     async def _serve_blocks(self, peer: bytes, request: BlocksRequest) -> None:
         store = self.node.store
         start = max(1, request.start)
         stop = min(store.height + 1, start + min(request.count, BLOCKS_PER_REQUEST_MAX))
-        blocks = [raw for h in range(start, stop) if (raw := store.block_bytes(h))]
+        blocks: list[bytes] = []
+        total = 0
+        for height in range(start, stop):
+            raw = store.block_bytes(height)
+            if raw is None or (blocks and total + len(raw) > SYNC_RESPONSE_BYTES_MAX):
+                break
+            if len(raw) > SYNC_RESPONSE_BYTES_MAX:
+                log.info("block %d is too large to send to a peer", height)
+                break
+            blocks.append(raw)
+            total += len(raw)
         if blocks:
             await self.network.send_to(peer, encode_peer_message(BlocksResponse(blocks)), 5.0)
 
@@ -618,6 +657,11 @@ class ConsensusEngine:
                 log.info("synced block %d: certificate is for another value", block.header.height)
                 return
             value = decode_value(block.value)
+            if (merkle.merkle_root(block.txs) != value.tx_root
+                    or value.height != block.header.height):
+                log.info("synced block %d does not match its certified value",
+                         block.header.height)
+                return
             verdicts = await self.node.verifier.verify(block.txs)
             if any(isinstance(v, Rejection) for v in verdicts):
                 log.info("synced block %d holds an invalid transaction", block.header.height)
