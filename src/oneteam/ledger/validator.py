@@ -110,6 +110,7 @@ BATCH_ORDER_WAIT_S = 3.0
 # Peer links carry messages of at most 4 MiB (P2P.md); leave room for framing.
 BATCH_WIRE_BYTES_MAX = 3 * 1024 * 1024
 SYNC_RESPONSE_BYTES_MAX = 3 * 1024 * 1024
+OWN_BATCHES_RESENT_MAX = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +170,11 @@ class ConsensusEngine:
         self._last_progress = time.monotonic()
         self._syncing = False
         self._held_back: dict[bytes, float] = {}  # batch digest -> since when
+        self._own_batches: OrderedDict[bytes, None] = OrderedDict()
         self.statistics_counts: dict[str, int] = {
             "batches_made": 0, "batches_received": 0, "batches_rejected": 0,
-            "batches_fetched": 0, "blocks_synced": 0, "heights_decided": 0}
+            "batches_fetched": 0, "batches_resent": 0, "blocks_synced": 0,
+            "heights_decided": 0}
 
     # -- the validator set -----------------------------------------------------------------
 
@@ -487,6 +490,9 @@ class ConsensusEngine:
                                               self._batch_seq, [tx.wire for tx in txs])
                     self._batch_seq += 1
                     self.batches.add(digest, wire, txs)
+                    self._own_batches[digest] = None
+                    while len(self._own_batches) > OWN_BATCHES_RESENT_MAX:
+                        self._own_batches.popitem(last=False)
                     self.statistics_counts["batches_made"] += 1
                     await self.network.broadcast(encode_peer_message(BatchMsg(wire)), 5.0)
 
@@ -607,10 +613,36 @@ class ConsensusEngine:
 
         asyncio.get_running_loop().create_task(ask())
 
+    async def _resend_own_batches(self, seen_links: dict[bytes, object]) -> None:
+        """Send this validator's uncommitted batches again over each link opened since
+        the last look: a batch is pushed once, to the peers connected then, so a peer
+        that was cut off or restarted would otherwise lack it."""
+        links = self.network.links()
+        fresh = [peer for peer, link in links.items() if seen_links.get(peer) is not link]
+        seen_links.clear()
+        seen_links.update(links)
+        if not fresh:
+            return
+        pending = set(self.batches.pending(VALUE_TXS_MAX * 4))
+        own = [d for d in self._own_batches if d in pending][-OWN_BATCHES_RESENT_MAX:]
+        for peer in fresh:
+            for digest in own:
+                wire = self.batches.wire(digest)
+                if wire is None:
+                    continue
+                try:
+                    await self.network.send_to(peer, encode_peer_message(BatchMsg(wire)), 2.0)
+                except LedgerError:
+                    break
+            self.statistics_counts["batches_resent"] += len(own)
+
     async def _sync_loop(self) -> None:
-        """When no height was decided for a while, ask a peer for the blocks we lack."""
+        """When no height was decided for a while, ask a peer for the blocks we lack;
+        give peers on new links the batches of ours they may have missed."""
+        seen_links: dict[bytes, object] = {}
         while True:
             await asyncio.sleep(SYNC_INTERVAL_S)
+            await self._resend_own_batches(seen_links)
             stalled = time.monotonic() - self._last_progress > 3 * SYNC_INTERVAL_S
             connected = sorted(self.network.connected)
             if stalled and connected:

@@ -256,3 +256,46 @@ def test_a_validator_joins_through_membership_and_signs_from_the_defined_height(
             await stop_network(nodes, engines)
 
     asyncio.run(scenario())
+
+
+def test_a_validator_resends_its_pending_batches_over_a_new_link(tmp_path: Path) -> None:
+    """A batch is pushed once, to the peers connected then; a peer on a link opened
+    later is sent the author's uncommitted batches again."""
+
+    async def scenario() -> None:
+        validators = tuple(v.public_key for v in VALIDATORS)
+        node = Node(NodeConfig(data_dir=tmp_path / "alone", checked=True), GENESIS,
+                    VALIDATORS[0])
+        await node.start(build_blocks=False)
+        engine = ConsensusEngine(node, ValidatorConfig(validators=validators, timeouts=FAST))
+        await engine.start()
+        try:
+            # Alone (no quorum), it batches what it admits; nobody hears of it.
+            results = await node.submit(transfers(8)[0::8])
+            assert {r.code for r in results} == {"accepted"}
+            async with asyncio.timeout(10):
+                while not engine.batches.pending(100):
+                    await asyncio.sleep(0.02)
+            [digest] = engine.batches.pending(100)
+            peer_node = Node(NodeConfig(data_dir=tmp_path / "peer", checked=True), GENESIS,
+                             VALIDATORS[1])
+            await peer_node.start(build_blocks=False)
+            peer = ConsensusEngine(peer_node, ValidatorConfig(validators=validators,
+                                                              timeouts=FAST))
+            await peer.start()
+            try:
+                book = {e.node.keypair.public_key: e.p2p_address for e in (engine, peer)}
+                engine.network.set_address_book(book)
+                peer.network.set_address_book(book)
+                async with asyncio.timeout(15):
+                    while digest not in peer.batches:
+                        await asyncio.sleep(0.05)
+                assert engine.statistics_counts["batches_resent"] >= 1
+            finally:
+                await peer.stop()
+                await peer_node.stop()
+        finally:
+            await engine.stop()
+            await node.stop()
+
+    asyncio.run(scenario())
