@@ -70,7 +70,7 @@ def _warm_up() -> int:
 PR_SET_PDEATHSIG = 1
 
 
-def _worker_init() -> None:
+def _worker_init(node_pid: int) -> None:
     """In each verification process: die with the node, and hold none of its output.
 
     Workers are the node's own children (started with ``spawn``), so
@@ -85,6 +85,9 @@ def _worker_init() -> None:
         libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
     except (OSError, AttributeError):
         pass  # not Linux: the workers still exit when their call queue breaks
+    if os.getppid() != node_pid:
+        # The node died while this worker was starting, before the signal was armed.
+        os._exit(0)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -104,7 +107,8 @@ class Verifier:
         if self.mode == "processes":
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
-                                             initializer=_worker_init)
+                                             initializer=_worker_init,
+                                             initargs=(os.getpid(),))
             # Start every worker now, not on the first request.
             list(self._pool.map(_warm_up_n, range(self.workers)))
         else:
