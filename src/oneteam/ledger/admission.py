@@ -63,7 +63,8 @@ def _verify_chunk_verdicts(wires: list[bytes], chain_id: str) -> list[tuple[str,
     return out
 
 
-def _warm_up() -> int:
+def _warm_up(_: int) -> int:
+    """A no-op task that makes the pool start its workers."""
     return os.getpid()
 
 
@@ -110,7 +111,7 @@ class Verifier:
                                              initializer=_worker_init,
                                              initargs=(os.getpid(),))
             # Start every worker now, not on the first request.
-            list(self._pool.map(_warm_up_n, range(self.workers)))
+            list(self._pool.map(_warm_up, range(self.workers)))
         else:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="verify")
 
@@ -146,7 +147,3 @@ class Verifier:
                 else:
                     out.append(Rejection(*verdict))
         return out
-
-
-def _warm_up_n(_: int) -> int:
-    return _warm_up()

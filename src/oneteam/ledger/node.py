@@ -229,39 +229,60 @@ class Node:
                 self._closing = True
                 self.failed.set()
                 return
-            self.mempool.committed(txs, unconsumed, block.header.height)
-            self.committed_txs += len(txs)
-            self._publish(block, [tx.txid for tx in txs])
+            self.after_commit(block, txs, unconsumed)
 
     def _execute_and_commit(self, txs: list[Transaction]) -> tuple[Block, set[bytes]]:
-        """Runs on the commit thread: execute, build the header, make it durable."""
+        """The single validator's block: its own time, its own key signs the header."""
+        result = self.commit_transactions(txs, time_ms=int(time.time() * 1000),
+                                          proposer=self.keypair.public_key)
+        check(result is not None, "the single validator's next height was taken")
+        assert result is not None
+        return result
+
+    def commit_transactions(
+        self, txs: list[Transaction], *, time_ms: int, proposer: bytes,
+        prev_hash: bytes | None = None, height: int | None = None,
+        tx_root: bytes | None = None, value: bytes = b"", certificate: bytes = b"",
+    ) -> tuple[Block, set[bytes]] | None:
+        """On the commit thread: execute ``txs`` as the next block, build its header, make
+        it durable; returns the block and the senders whose nonce was not consumed.
+
+        The one commit path of both modes. A single validator signs the header; under
+        consensus the decided ``value`` and its ``certificate`` go in the block instead,
+        and ``height``/``prev_hash``/``tx_root`` are the value's, checked against the
+        tip. None when ``height`` is already committed (a decision and a synced block
+        arrived at once).
+        """
         tip = self.store.tip
         check(tip is not None, "no genesis")
         assert tip is not None
-        height = tip.height + 1
+        if height is not None and height <= tip.height:
+            return None
+        next_height = tip.height + 1
+        check(height in (None, next_height) and prev_hash in (None, tip.block_hash),
+              f"block {height} does not extend the tip {tip.height}")
+        wires = [tx.wire for tx in txs]
+        root = merkle.merkle_root(wires)
+        check(tx_root in (None, root), "the decided tx_root does not match the transactions")
         result = execute_block(
-            self.store, height, txs,
+            self.store, next_height, txs,
             pool=self._exec_pool, workers=self.exec_workers, checked=self.config.checked,
         )
         encoded = encode_write_set(result.writes)
-        receipts_hashes = receipt_leaf_hashes(result.receipts)
         header = Header(
             chain_id=self.chain_id,
-            height=height,
-            time_ms=int(time.time() * 1000),
+            height=next_height,
+            time_ms=time_ms,
             prev_hash=tip.block_hash,
-            tx_root=merkle.merkle_root([tx.wire for tx in txs]),
-            receipts_root=merkle.root_of_leaves(receipts_hashes),
+            tx_root=root,
+            receipts_root=merkle.root_of_leaves(receipt_leaf_hashes(result.receipts)),
             state_root=next_state_root(tip.state_root, encoded),
             tx_count=len(txs),
-            proposer=self.keypair.public_key,
+            proposer=proposer,
         )
-        block = Block(
-            header=header,
-            signature=sign_header(self.keypair, header),
-            txs=[tx.wire for tx in txs],
-            receipts=result.receipts,
-        )
+        signature = b"" if certificate else sign_header(self.keypair, header)
+        block = Block(header=header, signature=signature, txs=wires,
+                      receipts=result.receipts, value=value, certificate=certificate)
         self.store.commit(block, header_hash(header), encoded, result.writes,
                           [tx.txid for tx in txs])
         unconsumed = {
@@ -269,6 +290,13 @@ class Node:
             if receipt.code in (BAD_NONCE, UNAUTHORIZED)
         }
         return block, unconsumed
+
+    def after_commit(self, block: Block, txs: list[Transaction], unconsumed: set[bytes]
+                     ) -> None:
+        """On the loop, once a block is durable: mempool, counters, waiters, streams."""
+        self.mempool.committed(txs, unconsumed, block.header.height)
+        self.committed_txs += len(txs)
+        self._publish(block, [tx.txid for tx in txs])
 
     def _publish(self, block: Block, txids: list[bytes]) -> None:
         waiters = self._waiters

@@ -34,7 +34,7 @@ import msgspec
 from oneteam.ledger import merkle
 from oneteam.ledger.admission import Rejection
 from oneteam.ledger.batches import BATCH_TXS_MAX, BatchRejected, BatchStore, make_batch, open_batch
-from oneteam.ledger.blocks import Block, Header, decode_block, header_hash
+from oneteam.ledger.blocks import Block, decode_block, header_hash
 from oneteam.ledger.consensus.core import (
     Action,
     Broadcast,
@@ -57,14 +57,6 @@ from oneteam.ledger.consensus.messages import (
 from oneteam.ledger.consensus.wal import FileWal
 from oneteam.ledger.contracts.schema import NEXT_VALIDATORS_KEY, validators_at
 from oneteam.ledger.errors import LedgerError
-from oneteam.ledger.execution import (
-    BAD_NONCE,
-    UNAUTHORIZED,
-    encode_write_set,
-    execute_block,
-    next_state_root,
-    receipt_leaf_hashes,
-)
 from oneteam.ledger.invariants import check
 from oneteam.ledger.node import Node
 from oneteam.ledger.ordering import (
@@ -422,9 +414,7 @@ class ConsensusEngine:
             return
         block, unconsumed = outcome
         self.batches.committed(decoded.batches)
-        self.node.mempool.committed(txs, unconsumed, block.header.height)
-        self.node.committed_txs += len(txs)
-        self.node._publish(block, [tx.txid for tx in txs])
+        self.node.after_commit(block, txs, unconsumed)
         self.statistics_counts["heights_decided"] += 1
 
     def _check_already_committed(self, height: int, value: bytes) -> None:
@@ -434,38 +424,13 @@ class ConsensusEngine:
 
     def _execute_and_commit(self, value: BlockValue, value_bytes: bytes, certificate: bytes,
                             txs: list[Transaction]) -> tuple[Block, set[bytes]] | None:
-        """On the node's commit thread: execute the decided transactions, store the block.
+        """On the node's commit thread: the node's one commit path, with the value's fields.
 
         None when that height is already committed (decided and synced at once)."""
-        node = self.node
-        tip = node.store.tip
-        assert tip is not None
-        if value.height <= tip.height:
-            return None
-        check(value.height == tip.height + 1 and value.prev_hash == tip.block_hash,
-              f"decided value for height {value.height} does not extend the tip {tip.height}")
-        result = execute_block(node.store, value.height, txs, checked=node.config.checked)
-        encoded = encode_write_set(result.writes)
-        header = Header(
-            chain_id=node.chain_id,
-            height=value.height,
-            time_ms=value.time_ms,
-            prev_hash=tip.block_hash,
-            tx_root=value.tx_root,
-            receipts_root=merkle.root_of_leaves(receipt_leaf_hashes(result.receipts)),
-            state_root=next_state_root(tip.state_root, encoded),
-            tx_count=len(txs),
-            proposer=value.proposer,
-        )
-        check(merkle.merkle_root([tx.wire for tx in txs]) == value.tx_root,
-              "decided value's tx_root does not match its transactions")
-        block = Block(header=header, signature=b"", txs=[tx.wire for tx in txs],
-                      receipts=result.receipts, value=value_bytes, certificate=certificate)
-        node.store.commit(block, header_hash(header), encoded, result.writes,
-                          [tx.txid for tx in txs])
-        unconsumed = {tx.sender for tx, receipt in zip(txs, result.receipts, strict=True)
-                      if receipt.code in (BAD_NONCE, UNAUTHORIZED)}
-        return block, unconsumed
+        return self.node.commit_transactions(
+            txs, time_ms=value.time_ms, proposer=value.proposer, prev_hash=value.prev_hash,
+            height=value.height, tx_root=value.tx_root, value=value_bytes,
+            certificate=certificate)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -709,9 +674,7 @@ class ConsensusEngine:
                 raise LedgerError(f"block {block.header.height} from a peer executes to a "
                                   "different header here: state diverged")
             self.batches.committed(value.batches)
-            self.node.mempool.committed(txs, unconsumed, ours.header.height)
-            self.node.committed_txs += len(txs)
-            self.node._publish(ours, [tx.txid for tx in txs])
+            self.node.after_commit(ours, txs, unconsumed)
             self.statistics_counts["blocks_synced"] += 1
             applied = ours.header.height
         if applied >= 0:

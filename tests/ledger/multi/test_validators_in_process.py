@@ -43,21 +43,32 @@ def transfers(count: int) -> list[bytes]:
             for i in range(count)]
 
 
-async def start_network(tmp: Path, count: int = 4
-                        ) -> tuple[list[Node], list[ConsensusEngine]]:
-    nodes, engines = [], []
-    validators = tuple(v.public_key for v in VALIDATORS)
-    for i in range(count):
-        node = Node(NodeConfig(data_dir=tmp / f"v{i}", checked=True), GENESIS, VALIDATORS[i])
-        await node.start(build_blocks=False)
-        engine = ConsensusEngine(node, ValidatorConfig(validators=validators, timeouts=FAST,
-                                                       empty_block_wait_ms=200))
-        await engine.start()
-        nodes.append(node)
-        engines.append(engine)
+async def start_validator(data_dir: Path, keypair: KeyPair) -> tuple[Node, ConsensusEngine]:
+    """A node and its engine on ``data_dir``, with the genesis set and fast timeouts."""
+    node = Node(NodeConfig(data_dir=data_dir, checked=True), GENESIS, keypair)
+    await node.start(build_blocks=False)
+    engine = ConsensusEngine(node, ValidatorConfig(
+        validators=tuple(v.public_key for v in VALIDATORS), timeouts=FAST,
+        empty_block_wait_ms=200))
+    await engine.start()
+    return node, engine
+
+
+def introduce(engines: list[ConsensusEngine]) -> None:
+    """Give every engine the address book of all of them."""
     book = {e.node.keypair.public_key: e.p2p_address for e in engines}
     for engine in engines:
         engine.network.set_address_book(book)
+
+
+async def start_network(tmp: Path, count: int = 4
+                        ) -> tuple[list[Node], list[ConsensusEngine]]:
+    nodes, engines = [], []
+    for i in range(count):
+        node, engine = await start_validator(tmp / f"v{i}", VALIDATORS[i])
+        nodes.append(node)
+        engines.append(engine)
+    introduce(engines)
     return nodes, engines
 
 
@@ -121,17 +132,9 @@ def test_a_stopped_validator_catches_up_from_peers(tmp_path: Path) -> None:
             await wait_committed(nodes[:3], txids, 60)
             behind = nodes[0].store.height
             # It comes back on the same data directory and catches up.
-            node = Node(NodeConfig(data_dir=tmp_path / "v3", checked=True), GENESIS,
-                        VALIDATORS[3])
-            await node.start(build_blocks=False)
-            engine = ConsensusEngine(node, ValidatorConfig(
-                validators=tuple(v.public_key for v in VALIDATORS), timeouts=FAST,
-                empty_block_wait_ms=200))
-            await engine.start()
+            node, engine = await start_validator(tmp_path / "v3", VALIDATORS[3])
             nodes[3], engines[3] = node, engine
-            book = {e.node.keypair.public_key: e.p2p_address for e in engines}
-            for e in engines:
-                e.network.set_address_book(book)
+            introduce(engines)
             await wait_committed([node], txids, 60)
             assert node.store.height >= behind
             assert header_hash(node.store.block(behind).header) == header_hash(  # type: ignore[union-attr]
@@ -202,17 +205,10 @@ def test_a_validator_joins_through_membership_and_signs_from_the_defined_height(
 
     async def scenario() -> None:
         nodes, engines = await start_network(tmp_path)
-        all_keys = tuple(v.public_key for v in VALIDATORS)
-        node = Node(NodeConfig(data_dir=tmp_path / "new", checked=True), GENESIS, newcomer)
-        await node.start(build_blocks=False)
-        engine = ConsensusEngine(node, ValidatorConfig(validators=all_keys, timeouts=FAST,
-                                                       empty_block_wait_ms=200))
-        await engine.start()
+        node, engine = await start_validator(tmp_path / "new", newcomer)
         nodes.append(node)
         engines.append(engine)
-        book = {e.node.keypair.public_key: e.p2p_address for e in engines}
-        for e in engines:
-            e.network.set_address_book(book)
+        introduce(engines)
         try:
             await asyncio.sleep(1.0)
             assert newcomer.public_key not in engines[0].network.connected
@@ -263,12 +259,7 @@ def test_a_validator_resends_its_pending_batches_over_a_new_link(tmp_path: Path)
     later is sent the author's uncommitted batches again."""
 
     async def scenario() -> None:
-        validators = tuple(v.public_key for v in VALIDATORS)
-        node = Node(NodeConfig(data_dir=tmp_path / "alone", checked=True), GENESIS,
-                    VALIDATORS[0])
-        await node.start(build_blocks=False)
-        engine = ConsensusEngine(node, ValidatorConfig(validators=validators, timeouts=FAST))
-        await engine.start()
+        node, engine = await start_validator(tmp_path / "alone", VALIDATORS[0])
         try:
             # Alone (no quorum), it batches what it admits; nobody hears of it.
             results = await node.submit(transfers(8)[0::8])
@@ -277,16 +268,9 @@ def test_a_validator_resends_its_pending_batches_over_a_new_link(tmp_path: Path)
                 while not engine.batches.pending(100):
                     await asyncio.sleep(0.02)
             [digest] = engine.batches.pending(100)
-            peer_node = Node(NodeConfig(data_dir=tmp_path / "peer", checked=True), GENESIS,
-                             VALIDATORS[1])
-            await peer_node.start(build_blocks=False)
-            peer = ConsensusEngine(peer_node, ValidatorConfig(validators=validators,
-                                                              timeouts=FAST))
-            await peer.start()
+            peer_node, peer = await start_validator(tmp_path / "peer", VALIDATORS[1])
             try:
-                book = {e.node.keypair.public_key: e.p2p_address for e in (engine, peer)}
-                engine.network.set_address_book(book)
-                peer.network.set_address_book(book)
+                introduce([engine, peer])
                 async with asyncio.timeout(15):
                     while digest not in peer.batches:
                         await asyncio.sleep(0.05)
