@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from oneteam.ledger import merkle
-from oneteam.ledger.admission import Rejection, Verifier
+from oneteam.ledger.admission import Rejection, Verdict, Verifier
 from oneteam.ledger.blocks import Block, Header, header_hash, sign_header
 from oneteam.ledger.contracts.schema import nonce_key, org_key
 from oneteam.ledger.errors import Busy, Expired, LedgerError, Unauthorized, Unavailable
@@ -42,6 +42,10 @@ from oneteam.ledger.tx import Transaction, decode_unverified
 log = logging.getLogger("oneteam.ledger.node")
 
 WAITERS_MAX = 100_000
+
+
+class HeaderMismatch(LedgerError):
+    code = "header_mismatch"
 SUBSCRIBERS_MAX = 256
 SUBSCRIBER_QUEUE_MAX = 1024
 
@@ -163,6 +167,11 @@ class Node:
                 if not future.done():
                     future.cancel()
         self._waiters.clear()
+        self.close()
+
+    def close(self) -> None:
+        """Release the verifier, the commit threads and the store (what stop() ends with;
+        a caller that never started the node, such as the simulator, calls it alone)."""
         self.verifier.close()
         self._exec_thread.shutdown(wait=True)
         if self._exec_pool is not None:
@@ -176,6 +185,10 @@ class Node:
         if self.failure is not None:
             raise Unavailable(f"the node is stopping: {self.failure}")
         verdicts = await self.verifier.verify(wires)
+        return self.admit_verified(verdicts)
+
+    def admit_verified(self, verdicts: list[Verdict]) -> list[SubmitResult]:
+        """Admit verified transactions to the mempool; a result per verdict, in order."""
         results: list[SubmitResult] = []
         admitted = False
         for verdict in verdicts:
@@ -243,6 +256,7 @@ class Node:
         self, txs: list[Transaction], *, time_ms: int, proposer: bytes,
         prev_hash: bytes | None = None, height: int | None = None,
         tx_root: bytes | None = None, value: bytes = b"", certificate: bytes = b"",
+        expect_header: bytes | None = None,
     ) -> tuple[Block, set[bytes]] | None:
         """On the commit thread: execute ``txs`` as the next block, build its header, make
         it durable; returns the block and the senders whose nonce was not consumed.
@@ -251,7 +265,8 @@ class Node:
         consensus the decided ``value`` and its ``certificate`` go in the block instead,
         and ``height``/``prev_hash``/``tx_root`` are the value's, checked against the
         tip. None when ``height`` is already committed (a decision and a synced block
-        arrived at once).
+        arrived at once). ``expect_header``: the hash the new header must have (a block
+        a peer sent); if it differs, nothing is stored and LedgerError is raised.
         """
         tip = self.store.tip
         check(tip is not None, "no genesis")
@@ -280,6 +295,9 @@ class Node:
             tx_count=len(txs),
             proposer=proposer,
         )
+        if expect_header is not None and header_hash(header) != expect_header:
+            raise HeaderMismatch(f"block {next_height} executes here to a header other than "
+                                 "the one given; nothing stored")
         signature = b"" if certificate else sign_header(self.keypair, header)
         block = Block(header=header, signature=signature, txs=wires,
                       receipts=result.receipts, value=value, certificate=certificate)

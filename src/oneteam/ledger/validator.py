@@ -31,10 +31,16 @@ from typing import Any
 
 import msgspec
 
-from oneteam.ledger import merkle
-from oneteam.ledger.admission import Rejection
-from oneteam.ledger.batches import BATCH_TXS_MAX, BatchRejected, BatchStore, make_batch, open_batch
-from oneteam.ledger.blocks import Block, decode_block, header_hash
+from oneteam.ledger.batches import BATCH_TXS_MAX, BatchRejected, BatchStore
+from oneteam.ledger.chain import (
+    BATCH_ORDER_WAIT_S,
+    ChainApp,
+    Committed,
+    FileBatchJournal,
+    MissingBatches,
+    SyncRejected,
+    decode_certificate,
+)
 from oneteam.ledger.consensus.core import (
     Action,
     Broadcast,
@@ -52,23 +58,11 @@ from oneteam.ledger.consensus.messages import (
     decode_message,
     encode_message,
     value_id,
-    verify_certificate,
 )
-from oneteam.ledger.consensus.wal import FileWal
-from oneteam.ledger.contracts.schema import NEXT_VALIDATORS_KEY, validators_at
+from oneteam.ledger.consensus.wal import FileWal, WalEntry
 from oneteam.ledger.errors import LedgerError
-from oneteam.ledger.invariants import check
 from oneteam.ledger.node import Node
-from oneteam.ledger.ordering import (
-    VALUE_BATCHES_MAX,
-    VALUE_TXS_MAX,
-    BlockValue,
-    assemble,
-    build_value,
-    check_value,
-    decode_value,
-    encode_value,
-)
+from oneteam.ledger.ordering import VALUE_TXS_MAX
 from oneteam.ledger.p2p.link import Address, LinkLimits, Network
 from oneteam.ledger.peer_messages import (
     BLOCKS_PER_REQUEST_MAX,
@@ -82,7 +76,8 @@ from oneteam.ledger.peer_messages import (
     decode_peer_message,
     encode_peer_message,
 )
-from oneteam.ledger.tx import Transaction, decode_unverified
+
+__all__ = ["BATCH_ORDER_WAIT_S", "ConsensusEngine", "ValidatorConfig", "decode_certificate"]
 
 log = logging.getLogger("oneteam.ledger.validator")
 
@@ -96,13 +91,8 @@ SYNC_INTERVAL_S = 1.0
 PEER_LINK_LIMITS = LinkLimits(keepalive_s=1.0, idle_timeout_s=5.0)
 PEER_DIAL_TIMEOUT_S = 2.0
 PEER_BACKOFF_MAX_S = 1.0
-# How long a proposer holds back a batch that would run a sender's transaction ahead of
-# an earlier nonce it has not received (see ConsensusEngine._batches_in_nonce_order).
-BATCH_ORDER_WAIT_S = 3.0
-# Peer links carry messages of at most 4 MiB (P2P.md); leave room for framing.
-BATCH_WIRE_BYTES_MAX = 3 * 1024 * 1024
-SYNC_RESPONSE_BYTES_MAX = 3 * 1024 * 1024
 OWN_BATCHES_RESENT_MAX = 64
+COMMITS_HANDED_TO_CORE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,36 +109,21 @@ class ValidatorConfig:
         precommit_ms=500, precommit_delta_ms=250))
 
 
-class _App:
-    """What the core asks of the ledger: a value to propose, whether a value is valid."""
-
-    def __init__(self, engine: ConsensusEngine) -> None:
-        self.engine = engine
-
-    def propose_value(self, height: int) -> bytes:
-        return self.engine.propose_value(height)
-
-    def validate_value(self, height: int, value: bytes) -> bool:
-        return self.engine.validate_value(height, value)
-
-
 class ConsensusEngine:
     """Runs a :class:`Node` as one validator of several."""
 
     def __init__(self, node: Node, config: ValidatorConfig) -> None:
         self.node = node
         self.config = config
-        # The set of the height being decided, and the nodes allowed on the network:
-        # that set plus any set already scheduled to follow it.
-        self.validators = config.validators
-        self._validator_set = frozenset(config.validators)
-        self._allowed = frozenset(config.validators)
-        self.batches = BatchStore()
+        # The ledger logic, shared with the simulator: batches, values, commits, the set.
+        data_dir = Path(node.config.data_dir)
+        self.chain = ChainApp(node, journal=FileBatchJournal(data_dir / "batch-journal"))
+        self.chain.restore_journal()
         self._batch_seq = 0
-        data_dir = node.config.data_dir
-        self.wal = FileWal.open(Path(data_dir) / "consensus.wal")
-        self._refresh_validators(node.store.height + 1)
-        self.core = self._new_core(self.validators)
+        self.wal = FileWal.open(data_dir / "consensus.wal")
+        self.core = self._new_core()
+        # Recent decisions first, so the core can hand them to validators that lag.
+        self.core.load_commits(self.chain.recent_commits(COMMITS_HANDED_TO_CORE))
         self.core.restore(self.wal.entries())
         self.network = Network(node.keypair, node.chain_id, self._is_allowed,
                                host=config.p2p_host, port=config.p2p_port,
@@ -156,49 +131,48 @@ class ConsensusEngine:
                                limits=PEER_LINK_LIMITS, dial_timeout_s=PEER_DIAL_TIMEOUT_S,
                                backoff_max_s=PEER_BACKOFF_MAX_S)
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(EVENTS_MAX)
-        self._held: OrderedDict[bytes, Proposal] = OrderedDict()
+        # Proposals and commits whose batches are not here yet, by value id and round.
+        self._held: OrderedDict[bytes, Proposal | Commit] = OrderedDict()
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: list[asyncio.TimerHandle] = []
         self._last_progress = time.monotonic()
         self._syncing = False
-        self._held_back: dict[bytes, float] = {}  # batch digest -> since when
         self._own_batches: OrderedDict[bytes, None] = OrderedDict()
         self.statistics_counts: dict[str, int] = {
             "batches_made": 0, "batches_received": 0, "batches_rejected": 0,
             "batches_fetched": 0, "batches_resent": 0, "blocks_synced": 0,
-            "heights_decided": 0}
+            "blocks_rejected": 0, "heights_decided": 0}
+
+    @property
+    def batches(self) -> BatchStore:
+        return self.chain.batches
+
+    @property
+    def validators(self) -> tuple[bytes, ...]:
+        """The validator set of the height being decided."""
+        return self.chain.validators
 
     # -- the validator set -----------------------------------------------------------------
 
-    def _new_core(self, validators: tuple[bytes, ...]) -> TendermintCore:
+    def _new_core(self) -> TendermintCore:
         me = self.node.keypair
+        validators = self.chain.validators
         signer = me if me.public_key in validators else None  # else an observer
-        return TendermintCore(self.node.chain_id, list(validators), signer, _App(self),
+        return TendermintCore(self.node.chain_id, list(validators), signer, self.chain,
                               timeouts=self.config.timeouts)
 
     def _is_allowed(self, public_key: bytes) -> bool:
-        return public_key in self._allowed
-
-    def _refresh_validators(self, height: int) -> bool:
-        """Load the set governing ``height`` from committed state; True if it changed."""
-        store = self.node.store
-        current = tuple(validators_at(store.get, height))
-        pending = store.get(NEXT_VALIDATORS_KEY)
-        upcoming = frozenset(pending.validators) if pending is not None else frozenset()
-        self._allowed = frozenset(current) | upcoming
-        if current == self.validators:
-            return False
-        self.validators = current
-        self._validator_set = frozenset(current)
-        return True
+        return public_key in self.chain.allowed
 
     async def _start_height(self, height: int) -> None:
         """Begin ``height``, with a new core if a validator-set change takes effect."""
-        if self._refresh_validators(height):
+        if self.chain.refresh_validators(height):
             log.info("height %d: validator set of %d takes effect", height, len(self.validators))
-            self.core = self._new_core(self.validators)
+            self.core = self._new_core()
+            self.core.load_commits(self.chain.recent_commits(COMMITS_HANDED_TO_CORE))
         self.network.revalidate()
         self.wal.prune_below(height)
+        self.chain.journal.prune_below(height)
         await self._perform(self.core.start_height(height))
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -232,82 +206,24 @@ class ConsensusEngine:
         return {**self.statistics_counts, "held_proposals": len(self._held),
                 "batches_stored": len(self.batches),
                 "peers_connected": len(self.network.connected),
+                "validators": len(self.validators),
                 "core": self.core.statistics()}
 
     # -- the application side of the core ----------------------------------------------
 
-    def _is_committed(self, txid: bytes) -> bool:
-        return self.node.store.tx_location(txid) is not None
-
     def propose_value(self, height: int) -> bytes:
-        tip = self.node.store.tip
-        assert tip is not None
-        previous = self.node.store.header(tip.height)
-        previous_time = 0 if previous is None else previous.time_ms
-        value = build_value(chain_id=self.node.chain_id, height=height,
-                            time_ms=max(int(time.time() * 1000), previous_time + 1),
-                            prev_hash=tip.block_hash, proposer=self.node.keypair.public_key,
-                            batches=self._batches_in_nonce_order(),
-                            is_committed=self._is_committed)
-        return encode_value(value)
-
-    def _batches_in_nonce_order(self) -> BatchStore:
-        """The pending batches to propose, leaving out for a while any batch that would
-        run a sender's transaction ahead of a nonce not used yet.
-
-        A validator that missed a batch (its link dropped: a partition, a restart) may
-        hold its author's next one; proposing that alone would execute the senders'
-        later nonces first, failing them (bad_nonce) and stranding the ones after. Such a
-        batch waits until the gap is filled (its author proposes the earlier batch, or it
-        arrives), at most BATCH_ORDER_WAIT_S.
-        """
-        view = BatchStore(capacity=VALUE_BATCHES_MAX + 1)
-        expected: dict[bytes, int] = {}  # sender -> its next nonce once the view executes
-        included: set[bytes] = set()
-        held_back: dict[bytes, float] = {}
-        now = time.monotonic()
-        for digest in self.batches.pending(VALUE_TXS_MAX)[:VALUE_BATCHES_MAX]:
-            txs = self.batches.transactions(digest)
-            wire = self.batches.wire(digest)
-            assert txs is not None and wire is not None
-            after: dict[bytes, int] = {}
-            gap = False
-            for tx in txs:
-                if tx.txid in included or self._is_committed(tx.txid):
-                    continue
-                nonce = after.get(tx.sender, expected.get(tx.sender))
-                if nonce is None:
-                    nonce = self.node._committed_nonce(tx.sender)
-                if tx.nonce == nonce:
-                    after[tx.sender] = nonce + 1
-                elif tx.nonce > nonce:
-                    gap = True
-            if gap:
-                since = self._held_back.get(digest, now)
-                if now - since < BATCH_ORDER_WAIT_S:
-                    held_back[digest] = since
-                    continue
-            expected.update(after)
-            included.update(tx.txid for tx in txs)
-            view.add(digest, wire, txs)
-        self._held_back = held_back
-        return view
+        return self.chain.propose_value(height)
 
     def validate_value(self, height: int, value: bytes) -> bool:
-        tip = self.node.store.tip
-        assert tip is not None
-        try:
-            proposer = decode_value(value).proposer
-        except (msgspec.DecodeError, UnicodeDecodeError):
-            return False
-        if proposer not in self._validator_set:
-            return False
-        verdict = check_value(value, chain_id=self.node.chain_id, height=height,
-                              prev_hash=tip.block_hash, proposer=proposer,
-                              batches=self.batches, is_committed=self._is_committed)
-        if not verdict.valid and not verdict.missing:
-            log.info("height %d: invalid value: %s", height, verdict.reason)
-        return verdict.valid
+        return self.chain.validate_value(height, value)
+
+    @property
+    def _held_back(self) -> dict[bytes, float]:
+        return self.chain._held_back
+
+    @_held_back.setter
+    def _held_back(self, value: dict[bytes, float]) -> None:
+        self.chain._held_back = value
 
     # -- the one owner of the core -------------------------------------------------------
 
@@ -353,7 +269,7 @@ class ConsensusEngine:
                 pending_wal.append(action.entry)
                 continue
             if pending_wal:
-                await asyncio.to_thread(self.wal.append_many, pending_wal)
+                await asyncio.to_thread(self._persist, pending_wal)
                 pending_wal = []
             if isinstance(action, Broadcast):
                 await self._broadcast_consensus(action.message)
@@ -366,7 +282,12 @@ class ConsensusEngine:
                 await self._start_height(action.height + 1)
                 return
         if pending_wal:
-            await asyncio.to_thread(self.wal.append_many, pending_wal)
+            await asyncio.to_thread(self._persist, pending_wal)
+
+    def _persist(self, entries: list[WalEntry]) -> None:
+        """The batches the entries vote for, then the entries: durable before sending."""
+        self.chain.journal_for(entries)
+        self.wal.append_many(entries)
 
     async def _wait_for_work(self) -> None:
         """Pause an empty chain: wait (bounded) for a pending batch before the next height."""
@@ -393,44 +314,25 @@ class ConsensusEngine:
 
     async def _commit_decision(self, height: int, value: bytes,
                                certificate: CommitCertificate) -> None:
-        decoded = decode_value(value)
-        if height <= self.node.store.height:
-            self._check_already_committed(height, value)
-            return
-        txs = None
         deadline = time.monotonic() + 30
-        while txs is None:
-            txs = assemble(decoded.batches, self.batches, self._is_committed)
-            if txs is None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                committed = await loop.run_in_executor(
+                    self.node._exec_thread, self.chain.commit_decided, height, value,
+                    certificate)
+                break
+            except MissingBatches as missing:
                 if time.monotonic() > deadline:
                     raise LedgerError(f"height {height}: batches of the decided value could "
-                                      "not be fetched from any peer")
-                await self._fetch_batches(self.batches.missing(decoded.batches))
-        outcome = await asyncio.get_running_loop().run_in_executor(
-            self.node._exec_thread, self._execute_and_commit, decoded, value,
-            encode_message(certificate), txs)
-        if outcome is None:  # the same block arrived from a peer meanwhile
-            self._check_already_committed(height, value)
-            return
-        block, unconsumed = outcome
-        self.batches.committed(decoded.batches)
-        self.node.after_commit(block, txs, unconsumed)
-        self.statistics_counts["heights_decided"] += 1
+                                      "not be fetched from any peer") from None
+                await self._fetch_batches(missing.digests)
+        if committed is not None:  # None: the same block arrived from a peer meanwhile
+            self._after_commit(committed)
+            self.statistics_counts["heights_decided"] += 1
 
-    def _check_already_committed(self, height: int, value: bytes) -> None:
-        stored = self.node.store.block(height)
-        check(stored is not None and value_id(stored.value) == value_id(value),
-              f"height {height} was committed with another value: safety violated")
-
-    def _execute_and_commit(self, value: BlockValue, value_bytes: bytes, certificate: bytes,
-                            txs: list[Transaction]) -> tuple[Block, set[bytes]] | None:
-        """On the node's commit thread: the node's one commit path, with the value's fields.
-
-        None when that height is already committed (decided and synced at once)."""
-        return self.node.commit_transactions(
-            txs, time_ms=value.time_ms, proposer=value.proposer, prev_hash=value.prev_hash,
-            height=value.height, tx_root=value.tx_root, value=value_bytes,
-            certificate=certificate)
+    def _after_commit(self, committed: Committed) -> None:
+        self.node.after_commit(committed.block, committed.txs, committed.unconsumed)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -441,20 +343,9 @@ class ConsensusEngine:
             mempool = self.node.mempool
             while mempool.ready_count:
                 taken = mempool.take(min(self.config.batch_txs_max, BATCH_TXS_MAX))
-                # Each batch must fit in one peer-link message.
-                start = 0
-                while start < len(taken):
-                    size, end = 0, start
-                    while end < len(taken) and (end == start or size + len(taken[end].wire)
-                                                <= BATCH_WIRE_BYTES_MAX):
-                        size += len(taken[end].wire)
-                        end += 1
-                    txs = taken[start:end]
-                    start = end
-                    digest, wire = make_batch(self.node.keypair, self.node.chain_id,
-                                              self._batch_seq, [tx.wire for tx in txs])
-                    self._batch_seq += 1
-                    self.batches.add(digest, wire, txs)
+                made = self.chain.make_batches(taken, self._batch_seq)
+                self._batch_seq += len(made)
+                for digest, wire in made:
                     self._own_batches[digest] = None
                     while len(self._own_batches) > OWN_BATCHES_RESENT_MAX:
                         self._own_batches.popitem(last=False)
@@ -463,7 +354,7 @@ class ConsensusEngine:
 
     async def _accept_batch(self, wire: bytes) -> bytes | None:
         try:
-            digest, body = open_batch(wire, self.node.chain_id, self._allowed)
+            digest, body = self.chain.open_batch(wire)
         except BatchRejected as error:
             self.statistics_counts["batches_rejected"] += 1
             log.info("batch refused: %s", error.reason)
@@ -471,12 +362,9 @@ class ConsensusEngine:
         if digest in self.batches:
             return digest
         verdicts = await self.node.verifier.verify(body.txs)
-        if any(isinstance(v, Rejection) for v in verdicts):
-            # An honest author batches only transactions it verified: refuse it whole.
+        if not self.chain.store_batch(digest, wire, verdicts):
             self.statistics_counts["batches_rejected"] += 1
             return None
-        txs = [v for v in verdicts if isinstance(v, Transaction)]
-        self.batches.add(digest, wire, txs)
         self.statistics_counts["batches_received"] += 1
         self._release_held()
         return digest
@@ -490,16 +378,23 @@ class ConsensusEngine:
         while self.batches.missing(digests) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
 
+    def _hold(self, message: Proposal | Commit, missing: list[bytes]) -> bytes:
+        """Keep a proposal or commit until its batches are here; returns the request."""
+        round_ = message.round if isinstance(message, Proposal) else message.certificate.round
+        key = value_id(message.value) + round_.to_bytes(8, "big", signed=True) + (
+            b"p" if isinstance(message, Proposal) else b"c")
+        self._held[key] = message
+        while len(self._held) > HELD_PROPOSALS_MAX:
+            self._held.popitem(last=False)
+        return encode_peer_message(BatchRequest(missing[:256]))
+
     def _release_held(self) -> None:
-        for key, proposal in list(self._held.items()):
-            try:
-                missing = self.batches.missing(decode_value(proposal.value).batches)
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                missing = []
-            if not missing:
+        for key, message in list(self._held.items()):
+            if not self.chain.missing_batches(message.value):
                 del self._held[key]
+                kind = "proposal" if isinstance(message, Proposal) else "commit"
                 with contextlib.suppress(asyncio.QueueFull):
-                    self._events.put_nowait(("proposal", proposal))
+                    self._events.put_nowait((kind, message))
 
     # -- messages from peers --------------------------------------------------------------
 
@@ -523,8 +418,8 @@ class ConsensusEngine:
         if isinstance(message, BatchMsg):
             await self._accept_batch(message.wire)
         elif isinstance(message, BatchRequest):
-            wires = [w for d in message.digests[:256] if (w := self.batches.wire(d))]
-            if wires:
+            # One response per group that fits a peer message.
+            for wires in self.chain.batch_responses(message.digests):
                 await self.network.send_to(peer, encode_peer_message(BatchResponse(wires)), 2.0)
         elif isinstance(message, BatchResponse):
             for wire in message.wires[:256]:
@@ -533,31 +428,28 @@ class ConsensusEngine:
         elif isinstance(message, ConsensusMsg):
             await self._consensus_message(peer, message.data)
         elif isinstance(message, BlocksRequest):
-            await self._serve_blocks(peer, message)
+            blocks = self.chain.blocks_from(message.start, message.count)
+            if blocks:
+                await self.network.send_to(peer, encode_peer_message(BlocksResponse(blocks)),
+                                           5.0)
         elif isinstance(message, BlocksResponse):
             await self._apply_blocks(message.blocks)
 
     async def _consensus_message(self, peer: bytes, data: bytes) -> None:
         decoded = decode_message(data)
-        if isinstance(decoded, Proposal):
-            try:
-                missing = self.batches.missing(decode_value(decoded.value).batches)
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                missing = []
+        if isinstance(decoded, Proposal | Commit):
+            missing = self.chain.missing_batches(decoded.value)
             if missing:
-                # Take part once the batches are here; ask the proposer and the others.
-                self._held[value_id(decoded.value) + decoded.round.to_bytes(8, "big")] = decoded
-                while len(self._held) > HELD_PROPOSALS_MAX:
-                    self._held.popitem(last=False)
-                await self.network.broadcast(encode_peer_message(BatchRequest(missing)), 2.0)
+                # Take part once the batches are here (the core keeps one verdict per
+                # value, so it must not judge a value before): ask the others for them.
+                await self.network.broadcast(self._hold(decoded, missing), 2.0)
                 return
-            await self._events.put(("proposal", decoded))
+            await self._events.put(("proposal" if isinstance(decoded, Proposal)
+                                    else "commit", decoded))
         elif isinstance(decoded, Vote):
             if decoded.height > self.node.store.height + 2:
                 self._request_sync(peer)
             await self._events.put(("vote", decoded))
-        elif isinstance(decoded, Commit):
-            await self._events.put(("commit", decoded))
 
     # -- catching up -------------------------------------------------------------------------
 
@@ -618,73 +510,26 @@ class ConsensusEngine:
                 with contextlib.suppress(asyncio.QueueFull):
                     self._events.put_nowait(("rebroadcast", None))
 
-    async def _serve_blocks(self, peer: bytes, request: BlocksRequest) -> None:
-        store = self.node.store
-        start = max(1, request.start)
-        stop = min(store.height + 1, start + min(request.count, BLOCKS_PER_REQUEST_MAX))
-        blocks: list[bytes] = []
-        total = 0
-        for height in range(start, stop):
-            raw = store.block_bytes(height)
-            if raw is None or (blocks and total + len(raw) > SYNC_RESPONSE_BYTES_MAX):
-                break
-            if len(raw) > SYNC_RESPONSE_BYTES_MAX:
-                log.info("block %d is too large to send to a peer", height)
-                break
-            blocks.append(raw)
-            total += len(raw)
-        if blocks:
-            await self.network.send_to(peer, encode_peer_message(BlocksResponse(blocks)), 5.0)
-
     async def _apply_blocks(self, raws: list[bytes]) -> None:
         applied = -1
+        loop = asyncio.get_running_loop()
         for raw in raws[:BLOCKS_PER_REQUEST_MAX]:
-            block = decode_block(raw)
-            if block.header.height != self.node.store.height + 1:
+            try:
+                synced = self.chain.check_synced_block(raw)
+                if synced is None:
+                    continue
+                verdicts = await self.node.verifier.verify(synced.block.txs)
+                committed = await loop.run_in_executor(
+                    self.node._exec_thread, self.chain.commit_synced, synced, verdicts)
+            except SyncRejected as error:
+                self.statistics_counts["blocks_rejected"] += 1
+                log.info("synced block refused: %s", error.reason)
+                break
+            if committed is None:
                 continue
-            if not block.certificate:
-                log.info("synced block %d has no certificate", block.header.height)
-                return
-            certificate = decode_certificate(block.certificate)
-            # The set that decided this height, from the state before it.
-            deciders = validators_at(self.node.store.get, block.header.height)
-            verify_certificate(certificate, deciders, chain_id=self.node.chain_id)
-            if certificate.value_id != value_id(block.value) or \
-                    certificate.height != block.header.height:
-                log.info("synced block %d: certificate is for another value", block.header.height)
-                return
-            value = decode_value(block.value)
-            if (merkle.merkle_root(block.txs) != value.tx_root
-                    or value.height != block.header.height):
-                log.info("synced block %d does not match its certified value",
-                         block.header.height)
-                return
-            verdicts = await self.node.verifier.verify(block.txs)
-            if any(isinstance(v, Rejection) for v in verdicts):
-                log.info("synced block %d holds an invalid transaction", block.header.height)
-                return
-            txs = [decode_unverified(w, self.node.chain_id) for w in block.txs]
-            outcome = await asyncio.get_running_loop().run_in_executor(
-                self.node._exec_thread, self._execute_and_commit, value, block.value,
-                block.certificate, txs)
-            if outcome is None:
-                continue
-            ours, unconsumed = outcome
-            if header_hash(ours.header) != header_hash(block.header):
-                raise LedgerError(f"block {block.header.height} from a peer executes to a "
-                                  "different header here: state diverged")
-            self.batches.committed(value.batches)
-            self.node.after_commit(ours, txs, unconsumed)
+            self._after_commit(committed)
             self.statistics_counts["blocks_synced"] += 1
-            applied = ours.header.height
+            applied = committed.block.header.height
         if applied >= 0:
             self._last_progress = time.monotonic()
             await self._events.put(("synced", applied))
-
-
-_certificate_decoder = msgspec.msgpack.Decoder(CommitCertificate)
-
-
-def decode_certificate(data: bytes) -> CommitCertificate:
-    """A block's commit certificate (raises msgspec errors on bad bytes)."""
-    return _certificate_decoder.decode(data)

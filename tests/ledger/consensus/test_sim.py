@@ -13,16 +13,21 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from oneteam.cli import main
+from oneteam.ledger import node as node_module
+from oneteam.ledger.chain import ChainApp, Committed, MissingBatches
 from oneteam.ledger.consensus import sim
 from oneteam.ledger.consensus.core import Action, TendermintCore, _Height
-from oneteam.ledger.consensus.messages import Proposal, VoteKind
+from oneteam.ledger.consensus.messages import CommitCertificate, Proposal, VoteKind, encode_message
 from oneteam.ledger.consensus.sim import FAULT_KINDS, run_many, run_seed
 from oneteam.ledger.consensus.wal import WalEntry
+from oneteam.ledger.execution import BlockResult
+from oneteam.ledger.ordering import assemble, decode_value
 
 
 @pytest.mark.sim
@@ -111,9 +116,38 @@ class SendsFirst(TendermintCore):
             actions[before], actions[before + 1] = actions[before + 1], actions[before]
 
 
-def first_failure(core_class: type[TendermintCore], seeds: int) -> tuple[int, str]:
+class AcceptsAnyValue(ChainApp):
+    """Judges every value valid: a Byzantine proposer's invalid value can be decided."""
+
+    def validate_value(self, height: int, value: bytes) -> bool:
+        super().validate_value(height, value)
+        return True
+
+
+class DropsLastTransaction(ChainApp):
+    """One validator executes a decided value without its last transaction."""
+
+    def commit_decided(self, height: int, value: bytes, certificate: CommitCertificate
+                       ) -> Committed | None:
+        if self.node.keypair.public_key != min(self.validators):
+            return super().commit_decided(height, value, certificate)
+        decoded = decode_value(value)
+        txs = assemble(decoded.batches, self.batches, self.is_committed)
+        if txs is None:
+            raise MissingBatches(self.batches.missing(decoded.batches))
+        outcome = self.node.commit_transactions(
+            txs[:-1], time_ms=decoded.time_ms, proposer=decoded.proposer,
+            prev_hash=decoded.prev_hash, height=height, value=value,
+            certificate=encode_message(certificate))
+        assert outcome is not None
+        self.batches.committed(decoded.batches)
+        return Committed(outcome[0], txs[:-1], outcome[1], decoded)
+
+
+def first_failure(core_class: type[TendermintCore], seeds: int, **options: Any
+                  ) -> tuple[int, str]:
     for seed in range(seeds):
-        result = run_seed(seed, core_class=core_class)
+        result = run_seed(seed, core_class=core_class, **options)
         if result.safety_violations:
             return seed, result.safety_violations[0]
     raise AssertionError(f"{core_class.__name__} passed {seeds} seeds: the checks are blind")
@@ -138,6 +172,43 @@ def test_a_core_with_a_small_quorum_makes_certificates_that_do_not_verify() -> N
 def test_a_core_that_sends_before_persisting_is_caught() -> None:
     _, violation = first_failure(SendsFirst, 5)
     assert "before its WAL held it" in violation
+
+
+def test_a_validator_that_accepts_invalid_values_is_caught() -> None:
+    _, violation = first_failure(TendermintCore, 20, chain_class=AcceptsAnyValue,
+                                 byzantine=1, behaviours=("invalid_value",))
+    assert "raised" in violation or "invalid" in violation, violation
+
+
+def test_a_validator_that_skips_a_transaction_is_caught() -> None:
+    _, violation = first_failure(TendermintCore, 10, chain_class=DropsLastTransaction,
+                                 byzantine=0)
+    assert "do not match the tx root" in violation, violation
+
+
+def test_nondeterministic_execution_is_caught_by_the_state_roots(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Execution that writes something extra on one validator only: same value, same
+    transactions, another state root."""
+    real = node_module.execute_block
+
+    def drifting(state: Any, height: int, txs: Any, **kwargs: Any) -> BlockResult:
+        result = real(state, height, txs, **kwargs)
+        if getattr(state, "directory", Path()).parent.name == "v0" and txs:
+            result.writes["x/drift"] = height
+        return result
+
+    monkeypatch.setattr(node_module, "execute_block", drifting)
+    _, violation = first_failure(TendermintCore, 10, byzantine=0)
+    assert "state root differs" in violation, violation
+
+
+def test_clients_transactions_are_committed_and_counted() -> None:
+    result = run_seed(4, byzantine=0, swarm=False, loss_max=0.0, duplicate_max=0.0,
+                      partitions_max=0, clogs_max=0, crashes_max=0, clients=3,
+                      txs_per_client=4, gst_ms_min=500, gst_ms_max=500)
+    assert result.ok, result.liveness_failures
+    assert result.client_txs == 12
 
 
 def test_an_exception_in_the_core_is_reported_with_its_seed() -> None:
