@@ -11,13 +11,14 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from aiohttp import web
 
 from oneteam.ledger.blocks import Block, Header, encode_header, header_hash
 from oneteam.ledger.contracts.schema import (
+    NEXT_VALIDATORS_KEY,
     VALIDATOR_SET_KEY,
     allowance_key,
     balance_key,
@@ -27,6 +28,7 @@ from oneteam.ledger.contracts.schema import (
     proposal_key,
     status_list_key,
     usage_key,
+    validators_at,
 )
 from oneteam.ledger.errors import LedgerError
 from oneteam.ledger.node import Node
@@ -139,8 +141,24 @@ async def errors_middleware(
 
 
 class Handlers:
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: Node, engine: StatisticsSource | None = None) -> None:
         self.node = node
+        self.engine = engine
+
+    def _validators(self) -> dict[str, Any]:
+        """The set in force for the next height, and any change already scheduled."""
+        store = self.node.store
+        height = store.height + 1
+        pending = store.get(NEXT_VALIDATORS_KEY)
+        return {
+            "height": height,
+            "validators": validators_at(store.get, height),
+            "next": None if pending is None or pending.height <= height else {
+                "height": pending.height, "validators": list(pending.validators)},
+        }
+
+    async def validators(self, request: web.Request) -> web.Response:
+        return json_response(self._validators())
 
     async def status(self, request: web.Request) -> web.Response:
         node = self.node
@@ -154,9 +172,10 @@ class Handlers:
             "tip_hash": tip.block_hash,
             "state_root": tip.state_root,
             "genesis_hash": header_hash(genesis_header),
-            "validators": node.store.get(VALIDATOR_SET_KEY),
+            "validators": self._validators()["validators"],
             "node_key": node.keypair.public_key,
             "statistics": node.statistics(),
+            "consensus": None if self.engine is None else self.engine.statistics(),
         })
 
     async def submit_one(self, request: web.Request) -> web.Response:
@@ -334,11 +353,17 @@ def _state_key(contract: str, kind: str, parts: list[str]) -> str | None:
     return None
 
 
-def make_app(node: Node) -> web.Application:
+class StatisticsSource(Protocol):
+    def statistics(self) -> dict[str, Any]: ...
+
+
+def make_app(node: Node, engine: StatisticsSource | None = None) -> web.Application:
+    """The node's HTTP API; ``engine`` (a validator of several) adds consensus counters."""
     app = web.Application(client_max_size=BATCH_BODY_BYTES_MAX, middlewares=[errors_middleware])
     app[NODE_KEY] = node
-    h = Handlers(node)
+    h = Handlers(node, engine)
     app.router.add_get("/v1/status", h.status)
+    app.router.add_get("/v1/validators", h.validators)
     app.router.add_post("/v1/tx", h.submit_one)
     app.router.add_post("/v1/txs", h.submit_batch)
     app.router.add_get("/v1/tx/{txid}", h.tx_status)

@@ -117,7 +117,7 @@ async def serve(node: Node, host: str, port: int, *, ready: asyncio.Event | None
     await node.start(build_blocks=engine is None)
     if engine is not None:
         await engine.start()
-    runner = web.AppRunner(make_app(node), access_log=None, shutdown_timeout=2.0)
+    runner = web.AppRunner(make_app(node, engine), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=1024)
     await site.start()

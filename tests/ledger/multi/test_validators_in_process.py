@@ -225,6 +225,21 @@ def test_a_validator_joins_through_membership_and_signs_from_the_defined_height(
             applied_at = nodes[0].store.tx_location(txids[-1])
             assert applied_at is not None
             assert pending.height == applied_at.height + VALIDATOR_CHANGE_DELAY_BLOCKS
+            # Clients learn the change from the API before it takes effect, and the set in
+            # force after.
+            from aiohttp.test_utils import TestClient, TestServer
+
+            from oneteam.ledger.api import make_app
+
+            async with TestClient(TestServer(make_app(nodes[0], engines[0]))) as http:
+                reply = await (await http.get("/v1/validators")).json()
+                if reply["next"] is not None:
+                    assert reply["next"]["height"] == pending.height
+                    assert newcomer.public_key.hex() in reply["next"]["validators"]
+                    assert newcomer.public_key.hex() not in reply["validators"]
+                status = await (await http.get("/v1/status")).json()
+                assert status["consensus"]["heights_decided"] >= 1
+                assert status["consensus"]["validators"] in (4, 5)
             # The newcomer is now let in, follows the chain, and votes from that height.
             async with asyncio.timeout(60):
                 while True:
@@ -238,6 +253,10 @@ def test_a_validator_joins_through_membership_and_signs_from_the_defined_height(
                            for c in signed):
                         break
                     await asyncio.sleep(0.1)
+            async with TestClient(TestServer(make_app(nodes[0], engines[0]))) as http:
+                reply = await (await http.get("/v1/validators")).json()
+                assert newcomer.public_key.hex() in reply["validators"]
+                assert reply["next"] is None
             for h in range(1, min(n.store.height for n in nodes) + 1):
                 hashes = {header_hash(n.store.block(h).header)  # type: ignore[union-attr]
                           for n in nodes}
