@@ -83,10 +83,45 @@ def build_parser() -> argparse.ArgumentParser:
                                      "platform and consortium ledger")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="run OneTeam locally (for now: one ledger node)")
-    _node_options(up)
+    _platform_parsers(sub)
     _ledger_parser(sub)
     return parser
+
+
+def _platform_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from oneteam.up import default_web_workers
+
+    up = sub.add_parser("up", help="run OneTeam locally: ledger validator, web server, worker")
+    up.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                    help="where everything is kept (default .oneteam, or ONETEAM_DATA_DIR)")
+    up.add_argument("--host", default="127.0.0.1", help="address of the web server")
+    up.add_argument("--port", type=int, default=8000, help="port of the web server")
+    up.add_argument("--ledger-port", type=int, default=7545,
+                    help="port of the ledger validator's API (on 127.0.0.1)")
+    up.add_argument("--web-workers", type=int, default=default_web_workers(),
+                    help="web server processes (default: 2 per core + 1)")
+    up.add_argument("--web-threads", type=int, default=4, help="threads per web process")
+    up.add_argument("--no-demo", action="store_true",
+                    help="do not load the demo alliance into a new database")
+    up.add_argument("--verify-mode", choices=("threads", "processes"), default="processes",
+                    help="how the ledger validator verifies signatures")
+
+    web = sub.add_parser("web", help="run the web server alone (gunicorn, threaded workers)")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--workers", type=int, default=default_web_workers())
+    web.add_argument("--threads", type=int, default=4)
+
+    sub.add_parser("worker", help="run the background task worker alone")
+
+    manage = sub.add_parser("manage", help="a Django management command, e.g. `oneteam manage "
+                            "createsuperuser`", add_help=False)
+    manage.add_argument("arguments", nargs=argparse.REMAINDER)
+
+    messages = sub.add_parser("messages", help="update and compile the Korean translations "
+                              "(pure Python, no GNU gettext)")
+    messages.add_argument("--check", action="store_true",
+                          help="change nothing; report untranslated or stale messages")
 
 
 def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
@@ -126,6 +161,9 @@ def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from oneteam.up import die_with_parent
+
+    die_with_parent()  # a child of `oneteam up` dies with it
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -136,9 +174,45 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+PLATFORM_COMMANDS = frozenset({"up", "web", "worker", "manage", "messages"})
+
+
+def _platform(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oneteam.platform.settings")
     if args.command == "up":
-        return _start(args, init_if_missing=True)
+        from oneteam.up import Options, run
+
+        for name in ("port", "ledger_port", "web_workers", "web_threads"):
+            if getattr(args, name) < 1:
+                print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+                return 2
+        return run(Options(data_dir=args.data_dir, host=args.host, port=args.port,
+                           ledger_port=args.ledger_port, web_workers=args.web_workers,
+                           web_threads=args.web_threads, demo=not args.no_demo,
+                           verify_mode=args.verify_mode))
+    if args.command == "web":
+        from oneteam.up import run_web
+
+        return run_web(args.host, args.port, args.workers, args.threads)
+    if args.command == "worker":
+        from oneteam.up import run_worker
+
+        return run_worker()
+    if args.command == "manage":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["oneteam manage", *args.arguments])
+        return 0
+    if args.command == "messages":
+        from oneteam.platform.i18n import run as run_messages
+
+        return run_messages(check=args.check)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in PLATFORM_COMMANDS:
+        return _platform(args)
     command = args.ledger_command
     if command == "keygen":
         from oneteam.ledger.keys import KeyPair, write_key_file

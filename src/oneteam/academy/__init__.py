@@ -1,0 +1,1 @@
+"""The academy: programs, cohorts, courses, modules, lessons, enrollments and progress."""
