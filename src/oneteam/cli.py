@@ -73,6 +73,20 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
                         help="port for links with other validators (default: from peers.json)")
     parser.add_argument("--peers", type=Path, default=None,
                         help="address book of the validators (default: DATA_DIR/peers.json)")
+    consensus = parser.add_argument_group(
+        "several validators", "settings of the consensus engine (ignored on a single validator)")
+    consensus.add_argument("--batch-interval-ms", type=int, default=20,
+                           help="how often admitted transactions are packed into batches")
+    consensus.add_argument("--batch-txs-max", type=int, default=2048,
+                           help="transactions per batch, at most")
+    consensus.add_argument("--empty-block-wait-ms", type=int, default=1000,
+                           help="after a height, how long to wait for work before an empty "
+                           "block")
+    consensus.add_argument("--propose-timeout-ms", type=int, default=1000,
+                           help="propose timeout of round 0 (grows by half of it a round)")
+    consensus.add_argument("--vote-timeout-ms", type=int, default=500,
+                           help="prevote and precommit timeouts of round 0 (grow by half a "
+                           "round)")
     parser.add_argument("--verify-mode", choices=("threads", "processes"), default="processes",
                         help="verify signatures on a process pool (default: measured faster, "
                         "see docs/BENCHMARKS.md) or a thread pool")
@@ -124,9 +138,31 @@ def _platform_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                           help="change nothing; report untranslated or stale messages")
 
 
+def _engine_settings(args: argparse.Namespace) -> dict[str, object]:
+    """The consensus engine's settings from the command line; ValueError names a bad one."""
+    from oneteam.ledger.consensus.core import TimeoutConfig
+
+    for name in ("batch_interval_ms", "batch_txs_max", "propose_timeout_ms",
+                 "vote_timeout_ms"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.empty_block_wait_ms < 0:
+        raise ValueError("--empty-block-wait-ms must not be negative")
+    propose, vote = args.propose_timeout_ms, args.vote_timeout_ms
+    return {
+        "batch_interval_ms": args.batch_interval_ms,
+        "batch_txs_max": args.batch_txs_max,
+        "empty_block_wait_ms": args.empty_block_wait_ms,
+        "timeouts": TimeoutConfig(propose_ms=propose, propose_delta_ms=max(1, propose // 2),
+                                  prevote_ms=vote, prevote_delta_ms=max(1, vote // 2),
+                                  precommit_ms=vote, precommit_delta_ms=max(1, vote // 2)),
+    }
+
+
 def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
     from oneteam.ledger.server import GENESIS_FILE, init_data_dir, open_node, serve
 
+    settings = _engine_settings(args)
     if not (args.data_dir / GENESIS_FILE).exists():
         if not init_if_missing:
             print(f"error: {args.data_dir} is not initialized; run: oneteam ledger init "
@@ -148,7 +184,7 @@ def _start(args: argparse.Namespace, *, init_if_missing: bool) -> int:
 
     try:
         engine = open_engine(node, p2p_host=args.p2p_host, p2p_port=args.p2p_port,
-                             peers_file=args.peers)
+                             peers_file=args.peers, settings=settings)
     except (FileNotFoundError, ValueError):
         node.store.close()
         raise

@@ -8,6 +8,7 @@ import json
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -88,9 +89,12 @@ def read_peers(path: Path) -> dict[bytes, tuple[str, int]]:
     return book
 
 
-def open_engine(node: Node, *, p2p_host: str, p2p_port: int,
-                peers_file: Path | None) -> ConsensusEngine | None:
-    """A consensus engine when genesis names several validators; None for a single one."""
+def open_engine(node: Node, *, p2p_host: str, p2p_port: int, peers_file: Path | None,
+                settings: dict[str, Any] | None = None) -> ConsensusEngine | None:
+    """A consensus engine when genesis names several validators; None for a single one.
+
+    ``settings``: other :class:`ValidatorConfig` fields (batch interval and size, the
+    empty-block wait, consensus timeouts)."""
     validators = tuple(bytes.fromhex(v) for v in node.genesis.validators)
     if len(validators) == 1:
         return None
@@ -98,7 +102,8 @@ def open_engine(node: Node, *, p2p_host: str, p2p_port: int,
     if p2p_port == 0 and node.keypair.public_key in book:
         p2p_port = book[node.keypair.public_key][1]
     return ConsensusEngine(node, ValidatorConfig(validators=validators, p2p_host=p2p_host,
-                                                 p2p_port=p2p_port, peers=book))
+                                                 p2p_port=p2p_port, peers=book,
+                                                 **(settings or {})))
 
 
 async def serve(node: Node, host: str, port: int, *, ready: asyncio.Event | None = None,
