@@ -99,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _platform_parsers(sub)
     _ledger_parser(sub)
+    bench = sub.add_parser("bench", help="benchmarks of the platform (the ledger's: "
+                           "`oneteam ledger bench`)")
+    bsub = bench.add_subparsers(dest="bench_command", required=True)
+    web = bsub.add_parser("web", help="requests per second and latency of the lesson page "
+                          "and the learner dashboard, against PostgreSQL, as `oneteam up` "
+                          "serves them")
+    from oneteam.webbench import add_arguments as add_web_arguments
+
+    add_web_arguments(web)
     return parser
 
 
@@ -249,6 +258,14 @@ def _platform(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in PLATFORM_COMMANDS:
         return _platform(args)
+    if args.command == "bench":
+        from oneteam.webbench import run as run_web_bench
+
+        try:
+            return run_web_bench(args)
+        except RuntimeError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     command = args.ledger_command
     if command == "keygen":
         from oneteam.ledger.keys import KeyPair, write_key_file
