@@ -76,10 +76,13 @@ def test_platform_apps_reach_the_ledger_only_through_its_client() -> None:
     assert len(modules) > 10
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
-        for _app, path in modules
+        for app, path in modules
         for name in imported_modules(path)
         if (name == "oneteam.ledger" or name.startswith("oneteam.ledger."))
         and name != "oneteam.ledger.client"
+        # credential batches use the ledger's RFC 6962 tree, so roots and paths are the
+        # ones the anchors contract checks; it is pure hashing, no I/O
+        and not (app == "credentials" and name == "oneteam.ledger.merkle")
     ]
     assert offenders == []
 
