@@ -9,6 +9,7 @@ transaction id is ``sha256(body)``. See docs/ledger/PROTOCOL.md.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -96,6 +97,20 @@ def encode_tx(
     return _encoder.encode(SignedTx(body=body, signature=signature))
 
 
+_OPERATIONS: Mapping[str, Any] | None = None
+
+
+def _operations() -> Mapping[str, Any]:
+    """The contracts' operations, imported once (the contracts import this module, so
+    not at the top); an import statement on every transaction costs microseconds."""
+    global _OPERATIONS  # noqa: PLW0603 - a cache filled once
+    if _OPERATIONS is None:
+        from oneteam.ledger.contracts import OPERATIONS
+
+        _OPERATIONS = OPERATIONS
+    return _OPERATIONS
+
+
 def txid_of(wire: bytes) -> bytes:
     """The id of a transaction from its wire bytes (sha256 of the body), unchecked."""
     return hashlib.sha256(_signed_decoder.decode(wire).body).digest()
@@ -107,8 +122,6 @@ def decode_and_verify(wire: bytes, chain_id: str) -> Transaction:
     Runs in worker threads: everything here is stateless, and libsodium's
     verification releases the GIL.
     """
-    from oneteam.ledger.contracts import OPERATIONS
-
     if len(wire) > TX_BYTES_MAX:
         raise MalformedTransaction(f"transaction is {len(wire)} bytes, limit {TX_BYTES_MAX}")
     # msgspec reports invalid UTF-8 in a string as UnicodeDecodeError, not DecodeError.
@@ -136,7 +149,7 @@ def decode_and_verify(wire: bytes, chain_id: str) -> Transaction:
         raise MalformedTransaction(f"expiry height {body.expiry_height} is out of range")
     if not body.org or len(body.org) > 64:
         raise MalformedTransaction("organization id must have 1 to 64 characters")
-    spec = OPERATIONS.get(body.op)
+    spec = _operations().get(body.op)
     if spec is None:
         raise MalformedTransaction(f"unknown operation {body.op!r}")
     try:
@@ -162,11 +175,9 @@ def decode_and_verify(wire: bytes, chain_id: str) -> Transaction:
 
 def decode_unverified(wire: bytes, chain_id: str) -> Transaction:
     """Decode a transaction already verified once (a committed block being replayed)."""
-    from oneteam.ledger.contracts import OPERATIONS
-
     signed = _signed_decoder.decode(wire)
     body = _body_decoder.decode(signed.body)
-    spec = OPERATIONS[body.op]
+    spec = _operations()[body.op]
     return Transaction(
         txid=hashlib.sha256(signed.body).digest(),
         wire=wire,
