@@ -70,6 +70,14 @@ def app_modules() -> list[tuple[str, Path]]:
             for path in sorted((PACKAGE / app).rglob("*.py"))]
 
 
+# What an app may import of the ledger: the client SDK, and what signing with it needs,
+# the encoding layer the client itself is built on: key pairs and key files (keys), and
+# the operations' argument structs (the contracts package's registry; Account.sign takes
+# the operation's own struct). Never the node, the engine, the store or the API server.
+LEDGER_MODULES_FOR_APPS = frozenset({"oneteam.ledger.client", "oneteam.ledger.keys",
+                                     "oneteam.ledger.contracts"})
+
+
 def test_platform_apps_reach_the_ledger_only_through_its_client() -> None:
     """The platform is one member's software: it uses the node's public API, over HTTP."""
     modules = app_modules()
@@ -79,7 +87,7 @@ def test_platform_apps_reach_the_ledger_only_through_its_client() -> None:
         for app, path in modules
         for name in imported_modules(path)
         if (name == "oneteam.ledger" or name.startswith("oneteam.ledger."))
-        and name != "oneteam.ledger.client"
+        and name not in LEDGER_MODULES_FOR_APPS
         # credential batches use the ledger's RFC 6962 tree, so roots and paths are the
         # ones the anchors contract checks; it is pure hashing, no I/O
         and not (app == "credentials" and name == "oneteam.ledger.merkle")

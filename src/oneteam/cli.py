@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _platform_parsers(sub)
     _ledger_parser(sub)
+    verify = sub.add_parser("verify", help="verify an Open Badges credential file: each "
+                            "check, online or --offline with a saved ledger header set")
+    from oneteam.credentials.command import add_arguments as add_verify_arguments
+
+    add_verify_arguments(verify)
     bench = sub.add_parser("bench", help="benchmarks of the platform (the ledger's: "
                            "`oneteam ledger bench`)")
     bsub = bench.add_subparsers(dest="bench_command", required=True)
@@ -258,6 +263,10 @@ def _platform(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in PLATFORM_COMMANDS:
         return _platform(args)
+    if args.command == "verify":
+        from oneteam.credentials.command import run as run_verify
+
+        return run_verify(args)
     if args.command == "bench":
         from oneteam.webbench import run as run_web_bench
 

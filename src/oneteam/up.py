@@ -132,6 +132,14 @@ class Supervisor:
             "PYTHONUNBUFFERED": "1",
             PARENT_PID_ENV: str(os.getpid()),
         })
+        if not (env.get("ONETEAM_DID_HOST") or env.get("ONETEAM_BASE_URL")):
+            # The member organizations' did:web identities name this web server (the same
+            # in every process, pages or background tasks); a wildcard, an IPv6 address or
+            # a name without a dot (localhost) cannot be a did:web host: loopback stands in.
+            host = self.options.host
+            if host == "0.0.0.0" or ":" in host or "." not in host:
+                host = "127.0.0.1"
+            env["ONETEAM_DID_HOST"] = f"{host}:{self.options.port}"
         return env
 
     def start_child(self, name: str, arguments: list[str]) -> Child:
@@ -296,6 +304,8 @@ DEMO_ROLES = {
     "recruiter": "recruiter at LG Electronics",
     "learner": "learner, no organization",
     "student": "learner at Hanyang University",
+    "teacher": "teacher at Seoul AI High School (a class)",
+    "pupil": "pupil in that class",
 }
 
 

@@ -122,4 +122,103 @@ def test_the_api_keeps_members_private(api: ApiClient, two_members: dict[str, An
     mine = api.get("/api/consortium/memberships/mine", token=student_secret).json()
     assert {(m["organization"]["slug"], m["role"]) for m in mine} == {
         ("hanyang", "learner"), ("kt", "recruiter")}
-    assert api.get("/api/consortium/organizations").status_code == 401
+    assert api.get("/api/consortium/organizations").status_code == 200  # the directory is public
+    assert api.get("/api/consortium/organizations/kt/members").status_code == 401
+
+
+def test_keys_are_managed_by_their_organization_only(api: ApiClient,
+                                                     two_members: dict[str, Any]) -> None:
+    from oneteam.consortium.models import OrganizationKey
+
+    kt_admin = two_members["kt_admin"]
+    _, kt_secret = make_api_token(kt_admin)
+    _, student_secret = make_api_token(two_members["student"])
+    assert len(queries.access_keys_by_organization_slug(kt_admin, "kt")) == 1
+    with pytest.raises(AccessDenied):
+        queries.access_keys_by_organization_slug(kt_admin, "hanyang")
+    with pytest.raises(AccessDenied):
+        actions.do_rotate_organization_key(actor=kt_admin, organization=two_members["hanyang"])
+    keys = api.get("/api/consortium/organizations/kt/keys", token=kt_secret)
+    assert keys.status_code == 200
+    assert set(keys.json()[0]) >= {"public_key_hex", "multikey", "state", "on_ledger"}
+    assert not any("seed" in field or "private" in field for field in keys.json()[0])
+    for path in ("/api/consortium/organizations/hanyang/keys",
+                 "/api/consortium/organizations/hanyang/keys/rotate",
+                 "/api/consortium/organizations/hanyang/keys/1/revoke"):
+        call = api.get if path.endswith("keys") else api.post
+        assert call(path, token=kt_secret).status_code == 403, path
+        assert call(path, token=student_secret).status_code == 403, path
+    assert api.get("/api/consortium/organizations/nobody/keys",
+                   token=kt_secret).status_code == 404
+    assert api.post("/api/consortium/organizations/kt/keys/7/revoke",
+                    token=kt_secret).status_code == 404
+    assert OrganizationKey.objects.filter(organization=two_members["hanyang"]).count() == 1
+    # Revoking the current key is refused, naming the key.
+    response = api.post("/api/consortium/organizations/kt/keys/1/revoke", token=kt_secret)
+    assert response.status_code == 422 and response.json()["field"] == "key"
+    rotated = api.post("/api/consortium/organizations/kt/keys/rotate", token=kt_secret)
+    assert rotated.status_code == 201 and rotated.json()["state"] == "current"
+    response = api.post("/api/consortium/organizations/kt/keys/1/revoke", token=kt_secret)
+    assert response.status_code == 200 and response.json()["state"] == "revoked"
+
+
+def test_the_private_pages_answer_403_to_other_organizations(
+        client: Any, two_members: dict[str, Any]) -> None:
+    from tests.factories import PASSWORD
+
+    client.post("/accounts/sign-in/", {"email": two_members["kt_admin"].email,
+                                       "password": PASSWORD})
+    for page in ("members", "keys", "approvals", "ledger"):
+        assert client.get(f"/consortium/orgs/kt/{page}/").status_code == 200, page
+        assert client.get(f"/consortium/orgs/hanyang/{page}/").status_code == 403, page
+    assert client.post("/consortium/orgs/hanyang/keys/rotate/").status_code == 403
+    student = two_members["student"]
+    assert client.post(f"/consortium/orgs/hanyang/members/{student.pk}/roles/",
+                       {"roles": ["admin"]}).status_code == 403
+    assert client.get("/consortium/alliance/").status_code == 403
+    assert client.post("/consortium/orgs/hanyang/join/").status_code == 403
+    # The public pages are public.
+    assert client.get("/consortium/").status_code == 200
+    assert client.get("/consortium/orgs/hanyang/").status_code == 200
+    assert client.get("/consortium/orgs/nobody/").status_code == 404
+
+
+def test_ledger_transactions_are_private(api: ApiClient, two_members: dict[str, Any]) -> None:
+    operator = make_person(operator=True)
+    hanyang = two_members["hanyang"]
+    _, kt_secret = make_api_token(two_members["kt_admin"])
+    _, hanyang_secret = make_api_token(two_members["hanyang_admin"])
+    _, operator_secret = make_api_token(operator)
+    submission = actions.do_start_joining(actor=operator, organization=hanyang)
+    assert api.get("/api/consortium/organizations/hanyang/ledger/transactions",
+                   token=kt_secret).status_code == 403
+    own = api.get("/api/consortium/organizations/hanyang/ledger/transactions",
+                  token=hanyang_secret)
+    assert [t["id"] for t in own.json()] == [submission.pk]
+    assert "wire" not in own.json()[0]
+    assert api.get(f"/api/consortium/ledger/transactions/{submission.pk}",
+                   token=kt_secret).status_code == 404
+    assert api.get(f"/api/consortium/ledger/transactions/{submission.pk}",
+                   token=operator_secret).status_code == 200
+    assert api.post(f"/api/consortium/ledger/transactions/{submission.pk}/retry",
+                    token=kt_secret).status_code == 404
+    # Not failed (waiting for the ledger): nothing to retry.
+    response = api.post(f"/api/consortium/ledger/transactions/{submission.pk}/retry",
+                        token=operator_secret)
+    assert response.status_code == 422
+    assert api.get("/api/consortium/alliance", token=kt_secret).status_code == 403
+    assert api.get("/api/consortium/alliance", token=operator_secret).status_code == 200
+
+
+def test_only_operators_add_organizations_and_start_joining(
+        api: ApiClient, two_members: dict[str, Any]) -> None:
+    _, kt_secret = make_api_token(two_members["kt_admin"])
+    _, operator_secret = make_api_token(make_person(operator=True))
+    body = {"slug": "etri", "name_ko": "한국전자통신연구원", "name_en": "ETRI",
+            "kind": "research_institute"}
+    assert api.post("/api/consortium/organizations", body, token=kt_secret).status_code == 403
+    created = api.post("/api/consortium/organizations", body, token=operator_secret)
+    assert created.status_code == 201
+    assert created.json()["ledger"]["state"] == "not_registered"
+    assert api.post("/api/consortium/organizations/etri/join", {},
+                    token=kt_secret).status_code == 403

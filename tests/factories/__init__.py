@@ -58,6 +58,11 @@ def make_admin(organization: Organization, **person_fields: object) -> Person:
     return person
 
 
+def make_operator(**person_fields: object) -> Person:
+    """A new operator of the alliance."""
+    return make_person(operator=True, **person_fields)  # type: ignore[arg-type]
+
+
 def make_api_token(person: Person, name: str = "test script") -> tuple[ApiToken, str]:
     """A token and its secret (the only time the secret is known)."""
     return do_create_api_token(person, name=name)

@@ -160,6 +160,16 @@ def test_up_runs_everything_stops_cleanly_and_keeps_the_data(tmp_path: Path) -> 
         assert status == 200 and "swagger" in docs.lower()
         status, body = fetch(first.url + "/api/status")
         assert status == 200 and json.loads(body)["ledger_ok"] is True
+        # In the background, the worker joins the nine founding members to the ledger.
+        deadline = time.monotonic() + 90
+        while True:
+            status, body = fetch(first.url + "/api/consortium/organizations")
+            states = {o["slug"]: o["ledger"]["state"] for o in json.loads(body)}
+            if list(states.values()).count("registered") >= 9:
+                break
+            assert time.monotonic() < deadline, states
+            time.sleep(0.5)
+        assert json.loads(body)[0]["did"].startswith(f"did:web:127.0.0.1%3A{port}:orgs:")
         status, body = fetch(first.url + "/api/accounts/people", {
             "email": "kept@example.org", "display_name": "Kept", "password": "Kept-data-2026",
             "preferred_language": "en"})

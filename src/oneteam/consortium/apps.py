@@ -6,3 +6,8 @@ class ConsortiumConfig(AppConfig):
     name = "oneteam.consortium"
     label = "consortium"
     verbose_name = _("Member organizations")
+
+    def ready(self) -> None:
+        from oneteam.consortium.identity import check_did_host_setting
+
+        check_did_host_setting()  # a DID host that cannot name a did:web stops the start

@@ -118,7 +118,7 @@ def viewer_sections(request: HttpRequest) -> list[Section]:
     from oneteam.consortium.queries import roles_of
 
     person = request.user
-    roles = roles_of(person)  # type: ignore[arg-type]
+    roles = roles_of(person)
     keys = set()
     if getattr(person, "is_operator", False):
         keys.add(OPERATOR)

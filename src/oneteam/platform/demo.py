@@ -81,6 +81,9 @@ DEMO_PEOPLE = (
     DemoPerson("learner", "learner@demo.oneteam.example", "학습자 정지우", "ko"),
     DemoPerson("student", "student@demo.oneteam.example", "Hanyang student Alex Kim", "en",
                roles=(("hanyang", Role.LEARNER),)),
+    # A school teacher and a pupil: the academy's demo gives them their school and class.
+    DemoPerson("teacher", "teacher@demo.oneteam.example", "교사 한지민", "ko"),
+    DemoPerson("pupil", "pupil@demo.oneteam.example", "학생 오서준", "ko"),
 )
 
 

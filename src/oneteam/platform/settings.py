@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "oneteam.platform",
     "oneteam.accounts",
     "oneteam.consortium",
+    "oneteam.academy",
+    "oneteam.credentials",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +225,13 @@ TASKS = {"default": {"BACKEND": _TASK_BACKEND, "QUEUES": ["default"]}}
 # The platform reaches the ledger only through oneteam.ledger.client, at this address.
 ONETEAM_LEDGER_URL = env_str("ONETEAM_LEDGER_URL", "http://127.0.0.1:7545")
 ONETEAM_LEDGER_TIMEOUT_S = 2.0
+# The alliance operator's member key (the key file `oneteam ledger init` writes for the
+# genesis member): the platform signs the alliance's membership proposals with it.
+ONETEAM_LEDGER_OPERATOR_KEY = env_str(
+    "ONETEAM_LEDGER_OPERATOR_KEY", str(ONETEAM_DATA_DIR / "ledger" / "keys" / "alliance.json"))
+# host[:port] in the member organizations' did:web identities; empty: ONETEAM_BASE_URL's host,
+# else the host a page was asked for (consortium.identity).
+ONETEAM_DID_HOST = env_str("ONETEAM_DID_HOST", "")
 
 # --- API ------------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The platform's URLs: its own pages, /api/, and each app's pages at /<app label>/.
 
 An installed app under ``oneteam.`` that has a ``urls`` module is included at
-``/<label>/`` under the namespace ``<label>`` (its ``app_name``).
+``/<label>/`` under the namespace ``<label>`` (its ``app_name``); the module's
+``root_urlpatterns``, if any, are mounted at the site root, outside the namespace.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ from oneteam.platform import views
 from oneteam.platform.api import api
 
 
-def app_url_patterns() -> list[URLResolver]:
-    included = []
+def app_url_patterns() -> list[URLPattern | URLResolver]:
+    included: list[URLPattern | URLResolver] = []
     for config in apps.get_app_configs():
         if not config.name.startswith("oneteam.") or config.name == "oneteam.platform":
             continue
         try:
-            importlib.import_module(f"{config.name}.urls")
+            module = importlib.import_module(f"{config.name}.urls")
         except ModuleNotFoundError as error:
             if error.name != f"{config.name}.urls":
                 raise
             continue
         included.append(path(f"{config.label}/", include(f"{config.name}.urls")))
+        # Paths whose place a standard fixes (a did:web document's URL), at the site root.
+        included.extend(getattr(module, "root_urlpatterns", []))
     return included
 
 

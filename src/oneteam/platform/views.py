@@ -28,7 +28,7 @@ LEDGER_STATUS_CACHE_S = 5
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("platform:dashboard")
-    organizations = sorted(access_organizations(request.user),  # type: ignore[arg-type]
+    organizations = sorted(access_organizations(request.user),
                            key=lambda organization: organization.name)
     return render(request, "platform/home.html", {"organizations": organizations})
 

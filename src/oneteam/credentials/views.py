@@ -1,0 +1,251 @@
+"""The credentials pages: the public verify page (paste, upload or open a link), status
+lists at their stable URLs, achievements' public descriptions and anchor records; a
+learner's credentials, downloads and share links; an issuer's revoke, suspend and
+reinstate forms."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from oneteam.accounts.models import Person
+from oneteam.credentials import actions, queries
+from oneteam.credentials.models import AnchorBatch, IssuedCredential
+from oneteam.credentials.verification import CREDENTIAL_BYTES_MAX, verify_for_platform
+from oneteam.platform.errors import AccessDenied, InputError, NotFound
+from oneteam.platform.http import origin_of
+
+JSON_LD = "application/ld+json"
+
+
+def _person(request: HttpRequest) -> Person:
+    user = request.user
+    if not isinstance(user, Person):
+        raise AccessDenied(_("Sign in first."))
+    return user
+
+
+def _language() -> str:
+    return "en" if (get_language() or "ko").startswith("en") else "ko"
+
+
+def _report_rows(report: Any) -> list[dict[str, Any]]:
+    language = _language()
+    return [{"code": check.code, "status": check.status,
+             "summary": check.summary.text(language),
+             "problems": [{"code": problem.code, "path": problem.path,
+                           "message": problem.message.text(language)}
+                          for problem in check.problems]}
+            for check in report.checks]
+
+
+def _check_label(code: str) -> str:
+    labels = {"format": _("Format"), "structure": _("Structure"),
+              "jsonld": _("Vocabulary"), "issuer_key": _("Issuer's key"),
+              "proof": _("Signature"), "status": _("Status"),
+              "validity": _("Validity dates"), "anchor": _("Ledger anchor"),
+              "membership": _("Issuer membership")}
+    return labels.get(code, code)
+
+
+def _verify_context(report: Any, credential: Any) -> dict[str, Any]:
+    rows = _report_rows(report)
+    for row in rows:
+        row["label"] = _check_label(row["code"])
+    summary = None
+    if isinstance(credential, dict):
+        subject = credential.get("credentialSubject") or {}
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        issuer = credential.get("issuer")
+        summary = {"name": credential.get("name"),
+                   "issuer": issuer.get("name") if isinstance(issuer, dict) else issuer,
+                   "achievement": achievement.get("description")
+                   if isinstance(achievement, dict) else None,
+                   "valid_from": credential.get("validFrom"),
+                   "valid_until": credential.get("validUntil")}
+    return {"verified": report.verified, "rows": rows, "summary": summary}
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def verify_page(request: HttpRequest) -> HttpResponse:
+    """Paste JSON or upload a file; the report shows each check."""
+    context: dict[str, Any] = {"text": "", "error": None}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is not None:
+            if upload.size is not None and upload.size > CREDENTIAL_BYTES_MAX:
+                context["error"] = _("A credential is at most %(count)d bytes.") % {
+                    "count": CREDENTIAL_BYTES_MAX}
+                text = ""
+            else:
+                text = upload.read(CREDENTIAL_BYTES_MAX + 1).decode("utf-8", "replace")
+        else:
+            text = request.POST.get("credential", "")
+        context["text"] = text[:CREDENTIAL_BYTES_MAX]
+        if not text.strip() and context["error"] is None:
+            context["error"] = _("Paste a credential (JSON) or choose a file.")
+        if context["error"] is None:
+            try:
+                credential = json.loads(text)
+            except ValueError:
+                credential = None
+            context.update(_verify_context(verify_for_platform(text), credential))
+        else:
+            status = 422
+    return render(request, "credentials/verify.html", context, status=status)
+
+
+@require_GET
+def verify_stored(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The QR code's link: the report for a credential stored here (no document shown)."""
+    credential = IssuedCredential.objects.filter(public_id=_uuid_or_404(public_id)).first()
+    if credential is None:
+        raise NotFound(_("No such credential."))
+    context = _verify_context(verify_for_platform(credential.document), credential.document)
+    context["stored"] = True
+    return render(request, "credentials/verify.html", context)
+
+
+def _uuid_or_404(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise NotFound(_("No such credential.")) from None
+
+
+@require_GET
+def status_list(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A status list credential, at the stable URL credentials name."""
+    document = queries.public_status_list_by_public_id(public_id).document
+    response = JsonResponse(document)
+    response["Content-Type"] = "application/vc+ld+json"
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@require_GET
+def achievement_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    achievement = queries.public_achievement_by_public_id(public_id)
+    return render(request, "credentials/achievement.html", {"achievement": achievement})
+
+
+@require_GET
+def anchor_record(request: HttpRequest, label: str) -> HttpResponse:
+    """A batch's anchor: organization, root, count, transaction, height, ledger proof."""
+    batch = AnchorBatch.objects.select_related("organization").filter(label=label).first()
+    if batch is None:
+        raise NotFound(_("No such anchor."))
+    return JsonResponse({"org": batch.organization.slug, "batchId": batch.label,
+                         "root": batch.root, "count": batch.count, "state": batch.state,
+                         "txid": batch.txid, "height": batch.height,
+                         "proof": batch.ledger_proof or None})
+
+
+@require_GET
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    credential = queries.access_credential_by_share_token(token)
+    context = _verify_context(verify_for_platform(credential.document), credential.document)
+    context.update(credential=credential, shared=True,
+                   document=json.dumps(credential.document, ensure_ascii=False, indent=2))
+    return render(request, "credentials/shared.html", context)
+
+
+# --- a learner's credentials ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    credentials = queries.access_my_credentials(_person(request))[:queries.LIST_MAX]
+    return render(request, "credentials/mine.html", {"credentials": credentials})
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    viewer = _person(request)
+    credential = queries.access_credential_by_public_id(viewer, public_id)
+    is_holder = credential.recipient_id == viewer.pk
+    context = {
+        "credential": credential, "is_holder": is_holder,
+        "may_manage": actions.may_issue_for(viewer, credential.organization),
+        "links": queries.access_share_links_by_credential(viewer, credential)
+        if is_holder else [],
+        "changes": queries.access_status_changes_by_credential(viewer, credential),
+        "verify_url": f"{origin_of(request)}/credentials/verify/{credential.public_id}/",
+        "new_link": request.session.pop("credentials_new_link", None),
+    }
+    return render(request, "credentials/detail.html", context)
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, public_id: str) -> HttpResponse:
+    credential = queries.access_credential_by_public_id(_person(request), public_id)
+    body = json.dumps(credential.document, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type=f"{JSON_LD}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="credential-{public_id}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def create_share_link(request: HttpRequest, public_id: str) -> HttpResponse:
+    viewer = _person(request)
+    credential = queries.access_credential_by_public_id(viewer, public_id)
+    try:
+        days = int(request.POST.get("days", "30"))
+    except ValueError:
+        days = 0
+    try:
+        _link, token = actions.do_create_share_link(actor=viewer, credential=credential,
+                                                    days=days)
+    except InputError as error:
+        messages.error(request, error.message)
+    else:
+        request.session["credentials_new_link"] = \
+            f"{origin_of(request)}/credentials/shared/{token}/"
+        messages.success(request, _("Share link created. Copy it now: it is shown once."))
+    return redirect("credentials:detail", public_id=public_id)
+
+
+@login_required
+@require_POST
+def withdraw_share_link(request: HttpRequest, link_id: int) -> HttpResponse:
+    viewer = _person(request)
+    link = queries.access_share_link_by_id(viewer, link_id)
+    actions.do_withdraw_share_link(actor=viewer, link=link)
+    messages.success(request, _("The share link was withdrawn."))
+    return redirect("credentials:detail", public_id=link.credential.public_id)
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
+    viewer = _person(request)
+    credential = queries.access_managed_credential_by_public_id(viewer, public_id)
+    do = {"revoke": actions.do_revoke_credential, "suspend": actions.do_suspend_credential,
+          "reinstate": actions.do_reinstate_credential}.get(action)
+    if do is None:
+        raise NotFound(_("No such action."))
+    try:
+        do(actor=viewer, credential=credential, reason=request.POST.get("reason", ""))
+    except InputError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The credential's status was changed."))
+    return redirect("credentials:detail", public_id=public_id)
