@@ -113,7 +113,32 @@ def build_parser() -> argparse.ArgumentParser:
     from oneteam.webbench import add_arguments as add_web_arguments
 
     add_web_arguments(web)
+    grading = bsub.add_parser("grading", help="jobs per minute and per-job overhead of the "
+                              "local sandbox, grading queued submissions of the digits lab")
+    from oneteam.compute.bench import add_arguments as add_grading_arguments
+
+    add_grading_arguments(grading)
+    talent = bsub.add_parser("talent", help="talent search (a million synthetic profiles) "
+                             "and deferred acceptance (100,000 applicants), on synthetic data")
+    from oneteam.talent.bench import add_arguments as add_talent_arguments
+
+    add_talent_arguments(talent)
+    _labs_parser(sub)
     return parser
+
+
+def _labs_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    labs = sub.add_parser("labs", help="lab and challenge bundles: check, build, grade")
+    lsub = labs.add_subparsers(dest="labs_command", required=True)
+    check = lsub.add_parser("check", help="validate a bundle (a folder or a zip)")
+    check.add_argument("path", type=Path)
+    build = lsub.add_parser("build", help="build one of the platform's labs into a folder")
+    build.add_argument("slug")
+    build.add_argument("destination", type=Path)
+    grade = lsub.add_parser("grade", help="grade a submission in the local sandbox")
+    grade.add_argument("bundle", type=Path, help="a bundle folder or zip")
+    grade.add_argument("files", type=Path, nargs="+", help="the submission's files")
+    grade.add_argument("--json", action="store_true")
 
 
 def _platform_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -263,6 +288,18 @@ def _platform(args: argparse.Namespace) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command in PLATFORM_COMMANDS:
         return _platform(args)
+    if args.command == "labs":
+        from oneteam.labs.cli import run as run_labs
+
+        return run_labs(args)
+    if args.command == "bench" and args.bench_command == "talent":
+        from oneteam.talent.bench import run as run_talent_bench
+
+        return run_talent_bench(args)
+    if args.command == "bench" and args.bench_command == "grading":
+        from oneteam.compute.bench import run as run_grading_bench
+
+        return run_grading_bench(args)
     if args.command == "verify":
         from oneteam.credentials.command import run as run_verify
 

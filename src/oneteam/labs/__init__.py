@@ -1,0 +1,1 @@
+"""Labs: lab and challenge bundles, submissions, grading, leaderboards."""
