@@ -14,6 +14,7 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("c/<str:public_id>/", views.detail, name="detail"),
     path("c/<str:public_id>/download.json", views.download, name="download"),
+    path("c/<str:public_id>/certificate.pdf", views.certificate, name="certificate"),
     path("c/<str:public_id>/share/", views.create_share_link, name="share"),
     path("c/<str:public_id>/<str:action>/", views.change_status, name="change-status"),
     path("share-links/<int:link_id>/withdraw/", views.withdraw_share_link,

@@ -203,6 +203,30 @@ def download(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def certificate(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The printable certificate (PDF) with a QR code to the credential's verify page."""
+    from oneteam.credentials.certificate import render_certificate_pdf
+
+    credential = queries.access_credential_by_public_id(_person(request), public_id)
+    organization = credential.organization
+    achievement = credential.achievement
+    body = render_certificate_pdf(
+        recipient=credential.recipient.display_name,
+        achievement=achievement.name, description=achievement.description,
+        issuer_ko=organization.name_ko, issuer_en=organization.name_en,
+        issued_on=credential.issued.date().isoformat(),
+        valid_until=credential.valid_until.date().isoformat()
+        if credential.valid_until else None,
+        credential_id=f"urn:uuid:{credential.public_id}",
+        state_label=str(credential.get_state_display()),
+        verify_url=f"{origin_of(request)}/credentials/verify/{credential.public_id}/")
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="certificate-{public_id}.pdf"'
+    return response
+
+
+@login_required
 @require_POST
 def create_share_link(request: HttpRequest, public_id: str) -> HttpResponse:
     viewer = _person(request)

@@ -151,6 +151,16 @@ def test_pages(offline_issuing: Issuing, client: Client) -> None:
     other.login(username=make_person().email, password=PASSWORD)
     assert other.get(f"/credentials/c/{credential.public_id}/").status_code == 404
     assert other.get(f"/credentials/c/{credential.public_id}/download.json").status_code == 404
+    # The printable certificate: one page, the font embedded, the QR code linking the
+    # credential's verify page; nobody else gets it.
+    certificate = client.get(f"/credentials/c/{credential.public_id}/certificate.pdf")
+    assert certificate.status_code == 200
+    assert certificate["Content-Type"] == "application/pdf"
+    pdf = certificate.content
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") == 1
+    assert b"/FontFile2" in pdf and b"NanumGothic" in pdf
+    assert f"/credentials/verify/{credential.public_id}/".encode() in pdf
+    assert other.get(f"/credentials/c/{credential.public_id}/certificate.pdf").status_code == 404
     # The instructor suspends from the page, with a reason.
     staff = Client()
     staff.login(username=offline_issuing.instructor.email, password=PASSWORD)
