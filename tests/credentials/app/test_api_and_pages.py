@@ -142,6 +142,10 @@ def test_pages(offline_issuing: Issuing, client: Client) -> None:
     # A learner's pages; another person sees nothing of them.
     client.login(username=offline_issuing.learner.email, password=PASSWORD)
     assert credential.achievement.name.encode() in client.get("/credentials/mine/").content
+    # The learner's dashboard lists it, with its certificate.
+    dashboard = client.get("/dashboard/").content.decode()
+    assert credential.achievement.name in dashboard
+    assert f"/credentials/c/{credential.public_id}/certificate.pdf" in dashboard
     download = client.get(f"/credentials/c/{credential.public_id}/download.json")
     assert json.loads(download.content)["id"] == credential.credential_id
     shared = client.post(f"/credentials/c/{credential.public_id}/share/", {"days": "3"},
@@ -161,6 +165,7 @@ def test_pages(offline_issuing: Issuing, client: Client) -> None:
     assert b"/FontFile2" in pdf and b"NanumGothic" in pdf
     assert f"/credentials/verify/{credential.public_id}/".encode() in pdf
     assert other.get(f"/credentials/c/{credential.public_id}/certificate.pdf").status_code == 404
+    assert credential.achievement.name not in other.get("/dashboard/").content.decode()
     # The instructor suspends from the page, with a reason.
     staff = Client()
     staff.login(username=offline_issuing.instructor.email, password=PASSWORD)
