@@ -35,7 +35,6 @@ from oneteam.ledger.batches import BATCH_TXS_MAX, BatchRejected, BatchStore
 from oneteam.ledger.chain import (
     BATCH_ORDER_WAIT_S,
     ChainApp,
-    Committed,
     FileBatchJournal,
     MissingBatches,
     SyncRejected,
@@ -209,22 +208,6 @@ class ConsensusEngine:
                 "validators": len(self.validators),
                 "core": self.core.statistics()}
 
-    # -- the application side of the core ----------------------------------------------
-
-    def propose_value(self, height: int) -> bytes:
-        return self.chain.propose_value(height)
-
-    def validate_value(self, height: int, value: bytes) -> bool:
-        return self.chain.validate_value(height, value)
-
-    @property
-    def _held_back(self) -> dict[bytes, float]:
-        return self.chain._held_back
-
-    @_held_back.setter
-    def _held_back(self, value: dict[bytes, float]) -> None:
-        self.chain._held_back = value
-
     # -- the one owner of the core -------------------------------------------------------
 
     async def _consensus_loop(self) -> None:
@@ -328,11 +311,8 @@ class ConsensusEngine:
                                       "not be fetched from any peer") from None
                 await self._fetch_batches(missing.digests)
         if committed is not None:  # None: the same block arrived from a peer meanwhile
-            self._after_commit(committed)
+            self.node.after_commit(committed.block, committed.txs, committed.unconsumed)
             self.statistics_counts["heights_decided"] += 1
-
-    def _after_commit(self, committed: Committed) -> None:
-        self.node.after_commit(committed.block, committed.txs, committed.unconsumed)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -527,7 +507,7 @@ class ConsensusEngine:
                 break
             if committed is None:
                 continue
-            self._after_commit(committed)
+            self.node.after_commit(committed.block, committed.txs, committed.unconsumed)
             self.statistics_counts["blocks_synced"] += 1
             applied = committed.block.header.height
         if applied >= 0:

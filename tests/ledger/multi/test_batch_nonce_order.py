@@ -49,7 +49,7 @@ def batch(author: int, seq: int, nonces: range) -> tuple[bytes, bytes, list[Tran
 
 
 def proposed_batches(engine: ConsensusEngine) -> list[bytes]:
-    return decode_value(engine.propose_value(engine.node.store.height + 1)).batches
+    return decode_value(engine.chain.propose_value(engine.node.store.height + 1)).batches
 
 
 def test_a_batch_ahead_of_a_missing_one_waits_then_goes(tmp_path: Path) -> None:
@@ -88,8 +88,8 @@ def test_a_batch_whose_gap_never_fills_goes_after_the_wait(tmp_path: Path) -> No
             assert proposed_batches(engine) == []
             # Its author lost the first batch for good: after the wait it is proposed
             # anyway (its transactions then fail with bad_nonce, as before the wait).
-            engine._held_back = {d: t - validator_module.BATCH_ORDER_WAIT_S - 1
-                                 for d, t in engine._held_back.items()}
+            engine.chain._held_back = {d: t - validator_module.BATCH_ORDER_WAIT_S - 1
+                                 for d, t in engine.chain._held_back.items()}
             assert proposed_batches(engine) == [second]
         finally:
             engine.wal.close()

@@ -37,7 +37,7 @@ import os
 import random
 import tempfile
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -1011,27 +1011,15 @@ class Simulation:
         self._transmit(node.index, message, others)
 
     def _transmit(self, source: int, message: Message, recipients: Sequence[int]) -> None:
-        rng = self._rng
-        before_gst = self.now_ms < self.gst_ms
-        clogged = any(start <= self.now_ms < end and node == source
-                      for start, end, node in self.clogs)
-        for target in recipients:
-            if clogged:
-                self.faults["clog_drop"] += 1
-                continue
-            if self._partitioned(source, target):
-                self.faults["partition_drop"] += 1
-                continue
-            if before_gst and rng.random() < self.loss:
-                self.faults["loss"] += 1
-                continue
-            self._push(self.now_ms + self._delay_ms(), _Deliver(target, message))
-            if rng.random() < self.duplicate:
-                self.faults["duplicate"] += 1
-                self._push(self.now_ms + self._delay_ms(), _Deliver(target, message))
+        self._carry(source, recipients, lambda target: _Deliver(target, message))
 
     def _transmit_data(self, source: int, message: _Data, recipients: Sequence[int]) -> None:
         """Batches and blocks travel the same simulated links as consensus messages."""
+        self._carry(source, recipients, lambda target: _DeliverData(target, source, message))
+
+    def _carry(self, source: int, recipients: Sequence[int],
+               delivery: Callable[[int], _Event]) -> None:
+        """One message from ``source`` to each recipient, through the link's faults."""
         rng = self._rng
         before_gst = self.now_ms < self.gst_ms
         clogged = any(start <= self.now_ms < end and node == source
@@ -1046,11 +1034,10 @@ class Simulation:
             if before_gst and rng.random() < self.loss:
                 self.faults["loss"] += 1
                 continue
-            self._push(self.now_ms + self._delay_ms(), _DeliverData(target, source, message))
+            self._push(self.now_ms + self._delay_ms(), delivery(target))
             if rng.random() < self.duplicate:
                 self.faults["duplicate"] += 1
-                self._push(self.now_ms + self._delay_ms(),
-                           _DeliverData(target, source, message))
+                self._push(self.now_ms + self._delay_ms(), delivery(target))
 
     def _delay_ms(self) -> int:
         if self.now_ms < self.gst_ms:
