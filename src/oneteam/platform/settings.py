@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "oneteam.consortium",
     "oneteam.academy",
     "oneteam.credentials",
+    "oneteam.compute",
+    "oneteam.labs",
+    "oneteam.talent",
 ]
 
 MIDDLEWARE = [
