@@ -362,5 +362,8 @@ def run_worker() -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oneteam.platform.settings")
     django.setup()
+    from oneteam.compute.worker import start_in_thread
+
+    start_in_thread()  # the compute jobs (labs' submissions), beside the task queue
     call_command("db_worker", queue_name="*", reload=False, interval=1.0)
     return 0

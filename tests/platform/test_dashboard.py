@@ -23,7 +23,12 @@ def sections_seen(client: Client, email: str) -> list[str]:
 def test_a_learner_without_organization_sees_the_learner_section(client: Client) -> None:
     make_person(email="solo@example.org")
     assert sections_seen(client, "solo@example.org") == ["learner"]
-    assert "아직 등록한 과정이 없습니다" in client.get("/dashboard/").content.decode()
+    page = client.get("/dashboard/").content.decode()
+    # No course, no credential, no lab: the job board, which anyone may browse, and the
+    # section's word on where to start.
+    assert 'data-panel="oneteam.talent.dashboard.' in page
+    assert 'data-panel="oneteam.academy.' not in page
+    assert "아직 등록한 과정이 없습니다" in page
 
 
 def test_roles_bring_their_sections(client: Client) -> None:

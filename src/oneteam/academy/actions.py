@@ -161,7 +161,8 @@ def do_import_program(*, actor: Person | None, spec: ProgramSpec, owner: Organiz
                 program=program, slug=course_spec.slug, defaults={
                     "position": course_position, "title_ko": course_spec.title_ko,
                     "title_en": course_spec.title_en, "summary_ko": course_spec.summary_ko,
-                    "summary_en": course_spec.summary_en})
+                    "summary_en": course_spec.summary_en,
+                    "skills": [dict(skill) for skill in course_spec.skills]})
             kept_courses.add(course.pk)
             for module_position, module_spec in enumerate(course_spec.modules):
                 module, _m = Module.objects.update_or_create(

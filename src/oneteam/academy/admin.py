@@ -24,6 +24,8 @@ class ProgramAdmin(admin.ModelAdmin[Program]):
 class CourseAdmin(admin.ModelAdmin[Course]):
     list_display = ("slug", "program", "position", "title_ko", "title_en")
     list_filter = ("program",)
+    # the skills come from the content files (program.toml), checked against the taxonomy
+    readonly_fields = ("skills",)
 
 
 @admin.register(Module)

@@ -79,12 +79,18 @@ class ModuleOut(Schema):
     lessons: list[LessonRefOut]
 
 
+class SkillLevelOut(Schema):
+    code: str
+    level: int
+
+
 class CourseOut(Schema):
     slug: str
     title_ko: str
     title_en: str
     summary_ko: str
     summary_en: str
+    skills: list[SkillLevelOut]
     modules: list[ModuleOut]
 
 
@@ -397,6 +403,8 @@ def get_program(request: HttpRequest, slug: str) -> ProgramTreeOut:
         courses=[CourseOut(
             slug=course.slug, title_ko=course.title_ko, title_en=course.title_en,
             summary_ko=course.summary_ko, summary_en=course.summary_en,
+            skills=[SkillLevelOut(code=skill["code"], level=skill["level"])
+                    for skill in course.skills],
             modules=[ModuleOut(
                 slug=module.slug, title_ko=module.title_ko, title_en=module.title_en,
                 lessons=[LessonRefOut(

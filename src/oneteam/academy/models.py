@@ -110,6 +110,9 @@ class Course(Bilingual, models.Model):
                                   max_length=SUMMARY_LENGTH_MAX)
     summary_en = models.TextField(_("summary in English"), blank=True,
                                   max_length=SUMMARY_LENGTH_MAX)
+    # What completing the course evidences: [{"code": skill id, "level": 1-5}], codes of
+    # the talent taxonomy (checked by the content loader and the actions that set it).
+    skills = models.JSONField(_("skills evidenced"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("course")

@@ -58,7 +58,10 @@ LIMIT_DEFAULTS = {
     "disk_mb": 256, "output_kb": 1024, "cpus": 1, "gpus": 0,
 }
 TOP_KEYS = {"format", "slug", "kind", "version", "title", "instructions", "starter", "data",
-            "submission", "run", "grade", "metric", "limits", "submissions", "leaderboard"}
+            "submission", "run", "grade", "metric", "limits", "submissions", "leaderboard",
+            "skills"}
+SKILLS_MAX = 20
+SKILL_LEVELS = (1, 5)
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,6 +136,8 @@ class Bundle:
     grade_limits: Limits
     submissions_per_day: int
     public_fraction: float | None          # challenges: share of the hidden split shown live
+    # skills the lab evidences: (skill id in the talent taxonomy, level 1-5)
+    skills: tuple[tuple[str, int], ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def path(self, relative: str) -> Path:
@@ -582,6 +587,8 @@ def _load_manifest(root: Path) -> Bundle:
     elif leaderboard_table:
         r.problem("leaderboard", "only challenges have a public/private leaderboard")
 
+    skills = _read_skills(r, data.get("skills"))
+
     if r.problems:
         raise BundleError(r.problems)
     assert slug and kind and run_directory and run_command and grade_directory
@@ -596,7 +603,49 @@ def _load_manifest(root: Path) -> Bundle:
         run_command=run_command, grade_directory=grade_directory, grade_command=grade_command,
         metric_name=metric_name, metric_direction=direction, limits=limits,
         grade_limits=grade_limits, submissions_per_day=per_day,
-        public_fraction=public_fraction)
+        public_fraction=public_fraction, skills=skills)
+
+
+def _read_skills(r: _Reader, value: Any) -> tuple[tuple[str, int], ...]:
+    """``[[skills]]``: what the lab evidences, each ``code`` a skill of the talent taxonomy
+    (its id, such as ``scikit-learn``, or an NCS code, such as ``20010703``) and a
+    ``level`` from 1 to 5 on the alliance's scale."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > SKILLS_MAX:
+        r.problem("skills", f"must be a list of at most {SKILLS_MAX} tables "
+                            '([[skills]] code = "...", level = 1-5)')
+        return ()
+    from oneteam.talent.taxonomy import default_taxonomy
+
+    taxonomy = default_taxonomy()
+    by_code = {skill.code: skill.id for skill in taxonomy.ncs_skills() if skill.code}
+    skills: list[tuple[str, int]] = []
+    for index, entry in enumerate(value):
+        where = f"skills[{index}]"
+        if not isinstance(entry, dict):
+            r.problem(where, "must be a table with code and level")
+            continue
+        for unknown in sorted(set(entry) - {"code", "level"}):
+            r.problem(f"{where}.{unknown}", "is not a known field (code, level)")
+        code = entry.get("code")
+        if not isinstance(code, str) or not code:
+            r.problem(f"{where}.code", "must be the code of a skill in the talent taxonomy")
+            continue
+        skill_id = by_code.get(code, code)
+        if skill_id not in taxonomy:
+            r.problem(f"{where}.code", f"{code!r} is not a skill of the talent taxonomy "
+                                       "(src/oneteam/talent/taxonomy.toml)")
+            continue
+        level = r.integer(entry, "level", f"{where}.level", low=SKILL_LEVELS[0],
+                          high=SKILL_LEVELS[1])
+        if level is None:
+            continue
+        if any(existing == skill_id for existing, _ in skills):
+            r.problem(f"{where}.code", f"{code} is listed twice")
+            continue
+        skills.append((skill_id, level))
+    return tuple(skills)
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ The platform imports every installed app's ``dashboard`` module at start
 (:func:`autodiscover`), so it never imports an app's views, and an app needs no
 change outside its own package. A panel function returns ``None`` to show nothing.
 Sections appear for the roles the viewer holds (``SECTIONS``); the dashboard shows a
-section's empty text when no panel in it has anything to show.
+section's empty text when no panel in it has anything of the viewer's own to show (panels
+marked ``ambient``, shown to everyone, do not count).
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class Panel:
     title: str | Promise
     template: str
     context: Mapping[str, Any] = field(default_factory=dict)
+    # Shown to everyone in the section whatever they have (a job board): it does not
+    # count as the section having something of the viewer's own, so the section's empty
+    # text still tells a newcomer where to start.
+    ambient: bool = False
 
 
 PanelFunction = Callable[[HttpRequest], Panel | None]
@@ -138,14 +143,23 @@ class RenderedPanel:
     title: str | Promise
     html: SafeString
     name: str
+    ambient: bool = False
 
 
-def render_section(request: HttpRequest, section: Section) -> list[RenderedPanel]:
-    rendered = []
+class RenderedSection(list[RenderedPanel]):
+    """A section's rendered panels; ``show_empty`` when none is the viewer's own."""
+
+    @property
+    def show_empty(self) -> bool:
+        return all(rendered.ambient for rendered in self)
+
+
+def render_section(request: HttpRequest, section: Section) -> RenderedSection:
+    rendered = RenderedSection()
     for entry in _registry[section.key]:
         result = entry.function(request)
         if result is None:
             continue
         html = render_to_string(result.template, dict(result.context), request=request)
-        rendered.append(RenderedPanel(result.title, html, entry.name))
+        rendered.append(RenderedPanel(result.title, html, entry.name, result.ambient))
     return rendered

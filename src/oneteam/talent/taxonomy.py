@@ -140,6 +140,51 @@ class Taxonomy:
     def requirement_weight(self, required: bool) -> float:
         return self.requirement_weights["required" if required else "preferred"]
 
+    def skill_levels(self, value: Any, *, field: str = "skills", with_required: bool = False,
+                     items_max: int = 50) -> list[dict[str, Any]]:
+        """A list of ``{"code": skill id, "level": 1-5}`` checked against the taxonomy.
+
+        A code may be given as the skill's id or any of its names or aliases; it is stored
+        as the id. Each skill once. With ``with_required``, each item also carries
+        ``"required"`` (a bool, default true): a posting's requirements. Errors name the
+        item, such as ``skills[2].level``.
+        """
+        if not isinstance(value, list | tuple):
+            raise TalentInputError(field, "must be a list of {code, level}")
+        if len(value) > items_max:
+            raise TalentInputError(field, f"at most {items_max} skills")
+        cleaned: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        allowed = {"code", "level", "required"} if with_required else {"code", "level"}
+        for i, item in enumerate(value):
+            where = f"{field}[{i}]"
+            if not isinstance(item, Mapping):
+                raise TalentInputError(where, "must be a table {code, level}")
+            unknown = sorted(set(item) - allowed)
+            if unknown:
+                raise TalentInputError(f"{where}.{unknown[0]}", "unknown key (expected "
+                                       f"{', '.join(sorted(allowed))})")
+            code = item.get("code")
+            if not isinstance(code, str) or not code.strip():
+                raise TalentInputError(f"{where}.code", "must name a skill of the taxonomy")
+            skill = self.resolve(code.strip(), field=f"{where}.code")
+            if skill.id in seen:
+                raise TalentInputError(f"{where}.code", f"{skill.id!r} is listed twice")
+            seen.add(skill.id)
+            level = item.get("level")
+            if isinstance(level, bool) or not isinstance(level, int) or not (
+                    LEVEL_MIN <= level <= LEVEL_MAX):
+                raise TalentInputError(f"{where}.level", f"must be a whole number from "
+                                       f"{LEVEL_MIN} to {LEVEL_MAX}, got {level!r}")
+            entry: dict[str, Any] = {"code": skill.id, "level": level}
+            if with_required:
+                required = item.get("required", True)
+                if not isinstance(required, bool):
+                    raise TalentInputError(f"{where}.required", "must be true or false")
+                entry["required"] = required
+            cleaned.append(entry)
+        return cleaned
+
     def ncs_skills(self) -> tuple[Skill, ...]:
         return tuple(skill for skill in self.skills if skill.is_ncs)
 

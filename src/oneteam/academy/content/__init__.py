@@ -118,6 +118,8 @@ class CourseSpec:
     modules: tuple[ModuleSpec, ...]
     summary_ko: str = ""
     summary_en: str = ""
+    # [{"code": skill id of the talent taxonomy, "level": 1-5}]: what completing it shows
+    skills: tuple[dict[str, Any], ...] = ()
 
     @property
     def minutes(self) -> int:
@@ -262,7 +264,8 @@ def code_blocks(markdown: str) -> list[CodeBlock]:
 
 _PROGRAM_KEYS = {"slug", "title_ko", "title_en", "summary_ko", "summary_en", "track", "hours",
                  "courses"}
-_COURSE_KEYS = {"slug", "title_ko", "title_en", "summary_ko", "summary_en", "modules"}
+_COURSE_KEYS = {"slug", "title_ko", "title_en", "summary_ko", "summary_en", "modules",
+                "skills"}
 _MODULE_KEYS = {"slug", "title_ko", "title_en", "lessons"}
 _LESSON_KEYS = {"slug", "title_ko", "title_en", "minutes", "path"}
 
@@ -311,7 +314,8 @@ class _Reader:
 
     def course(self, raw: Mapping[str, Any], where: str, seen_lessons: dict[str, str],
                seen_paths: dict[str, str]) -> CourseSpec:
-        self.keys(raw, where, _COURSE_KEYS, required=_COURSE_KEYS - {"summary_ko", "summary_en"})
+        self.keys(raw, where, _COURSE_KEYS,
+                  required=_COURSE_KEYS - {"summary_ko", "summary_en", "skills"})
         if ("summary_ko" in raw) != ("summary_en" in raw):
             missing = "summary_en" if "summary_ko" in raw else "summary_ko"
             raise self.fail(f"{where}.{missing}", "missing translation")
@@ -330,7 +334,19 @@ class _Reader:
             summary_ko=self.text(raw, where, "summary_ko") if "summary_ko" in raw else "",
             summary_en=self.text(raw, where, "summary_en") if "summary_en" in raw else "",
             modules=tuple(modules),
+            skills=tuple(self.skills(raw, where)),
         )
+
+    def skills(self, raw: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
+        """A course's ``skills``: codes of the talent taxonomy with a level each."""
+        from oneteam.talent.errors import TalentInputError
+        from oneteam.talent.taxonomy import default_taxonomy
+
+        try:
+            return default_taxonomy().skill_levels(raw.get("skills", []),
+                                                   field=f"{where}.skills")
+        except TalentInputError as error:
+            raise self.fail(error.field, error.message) from None
 
     def module(self, raw: Mapping[str, Any], where: str, seen_lessons: dict[str, str],
                seen_paths: dict[str, str]) -> ModuleSpec:
