@@ -579,11 +579,14 @@ def _list_check(inner: VerificationContext, check: Check) -> CheckResult:
         return check(inner)
     keys = ",".join(f"{index}:{key.public_key.raw.hex()}"
                     for index, key in sorted(inner.resolved_keys.items()))
-    try:
-        document = json.dumps(inner.credential, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return check(inner)
-    digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
+    digest = getattr(inner, "_oneteam_list_digest", None)
+    if digest is None:
+        try:
+            document = json.dumps(inner.credential, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return check(inner)
+        digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
+        inner._oneteam_list_digest = digest  # type: ignore[attr-defined]
     name = f"{check.__name__} {id(inner.loader)} {keys} {digest}"
     with _list_checks_lock:
         known = _list_checks.get(name)
