@@ -168,6 +168,28 @@ def do_define_achievement(*, actor: Person | None, organization: Organization, n
             valid_days=valid_days, created_by=actor, is_demo=is_demo)
 
 
+def _set_achievement_active(actor: Person | None, achievement: Achievement,
+                            active: bool) -> Achievement:
+    _require_issuer(actor, achievement.organization)
+    with transaction.atomic(durable=True):
+        achievement = Achievement.objects.select_for_update().get(pk=achievement.pk)
+        if achievement.is_active != active:
+            achievement.is_active = active
+            achievement.save(update_fields=["is_active"])
+    return achievement
+
+
+def do_deactivate_achievement(*, actor: Person | None, achievement: Achievement) -> Achievement:
+    """Stop awarding ``achievement``, by hand or automatically; credentials already issued
+    keep their state (revoke them one by one if they must lose it)."""
+    return _set_achievement_active(actor, achievement, False)
+
+
+def do_reactivate_achievement(*, actor: Person | None, achievement: Achievement) -> Achievement:
+    """Award ``achievement`` again."""
+    return _set_achievement_active(actor, achievement, True)
+
+
 # --- status lists --------------------------------------------------------------------------
 
 

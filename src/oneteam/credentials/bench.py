@@ -206,11 +206,13 @@ def _free_port() -> int:
 
 @contextmanager
 def _ledger(data_dir: Path) -> Iterator[tuple[str, Path]]:
-    """A fresh single-validator chain on loopback, stopped afterwards."""
+    """A fresh single-validator chain on loopback, stopped afterwards (made and run with
+    the ``oneteam ledger`` commands, as a member would)."""
     from oneteam.ledger.client import LedgerClientError, SyncLedgerClient
-    from oneteam.ledger.server import init_data_dir
 
-    init_data_dir(data_dir)
+    subprocess.run([sys.executable, "-m", "oneteam.cli", "ledger", "init", "--data-dir",
+                    str(data_dir)], check=True, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = data_dir / "node.log"
