@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     from oneteam.talent.bench import add_arguments as add_talent_arguments
 
     add_talent_arguments(talent)
+    credentials = bsub.add_parser("credentials", help="Open Badges credentials issued "
+                                  "(signed, stored, anchored on the ledger) and verified per "
+                                  "second, for each cryptosuite")
+    from oneteam.credentials.bench import add_arguments as add_credentials_arguments
+
+    add_credentials_arguments(credentials)
     _labs_parser(sub)
     return parser
 
@@ -296,6 +302,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from oneteam.talent.bench import run as run_talent_bench
 
         return run_talent_bench(args)
+    if args.command == "bench" and args.bench_command == "credentials":
+        from oneteam.credentials.bench import run as run_credentials_bench
+
+        return run_credentials_bench(args)
     if args.command == "bench" and args.bench_command == "grading":
         from oneteam.compute.bench import run as run_grading_bench
 

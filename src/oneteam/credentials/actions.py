@@ -57,6 +57,7 @@ TEXT_LENGTH_MAX = 2000
 REASON_LENGTH_MAX = 500
 SKILLS_MAX = 30
 COHORT_ISSUE_MAX = 2000
+BULK_BATCH = 500
 SHARE_DAYS_MAX = 365
 SHARE_LINKS_PER_CREDENTIAL_MAX = 20
 CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -167,6 +168,28 @@ def do_define_achievement(*, actor: Person | None, organization: Organization, n
             valid_days=valid_days, created_by=actor, is_demo=is_demo)
 
 
+def _set_achievement_active(actor: Person | None, achievement: Achievement,
+                            active: bool) -> Achievement:
+    _require_issuer(actor, achievement.organization)
+    with transaction.atomic(durable=True):
+        achievement = Achievement.objects.select_for_update().get(pk=achievement.pk)
+        if achievement.is_active != active:
+            achievement.is_active = active
+            achievement.save(update_fields=["is_active"])
+    return achievement
+
+
+def do_deactivate_achievement(*, actor: Person | None, achievement: Achievement) -> Achievement:
+    """Stop awarding ``achievement``, by hand or automatically; credentials already issued
+    keep their state (revoke them one by one if they must lose it)."""
+    return _set_achievement_active(actor, achievement, False)
+
+
+def do_reactivate_achievement(*, actor: Person | None, achievement: Achievement) -> Achievement:
+    """Award ``achievement`` again."""
+    return _set_achievement_active(actor, achievement, True)
+
+
 # --- status lists --------------------------------------------------------------------------
 
 
@@ -224,18 +247,6 @@ def _open_lists(organization: Organization) -> tuple[StatusList, StatusList]:
     return made[0], made[1]
 
 
-def _allocate_index(organization: Organization) -> tuple[StatusList, StatusList, int]:
-    revocation, suspension = _open_lists(organization)
-    used = IssuedCredential.objects.filter(revocation_list=revocation).values_list(
-        "status_index", flat=True)
-    allocator = statuslist.IndexAllocator(revocation.length, used)
-    if allocator.capacity_left == 0:
-        StatusList.objects.filter(pair=revocation.pair).update(is_open=False)
-        revocation, suspension = _open_lists(organization)
-        allocator = statuslist.IndexAllocator(revocation.length, ())
-    return revocation, suspension, allocator.allocate()
-
-
 # --- issuing ------------------------------------------------------------------------------
 
 
@@ -251,41 +262,70 @@ def _achievement_spec(achievement: Achievement, base: str) -> AchievementSpec:
         tags=[skill["name"] for skill in achievement.skills])
 
 
-def _issue_one(*, actor: Person | None, achievement: Achievement, recipient: Person,
-               cohort: Cohort | None, cryptosuite: str) -> IssuedCredential:
-    """Inside the caller's transaction: sign and store one credential."""
-    organization = achievement.organization
-    revocation, suspension, index = _allocate_index(organization)
-    public_id = uuid.uuid4()
-    now = timezone.now().replace(microsecond=0)
-    valid_until = (now + datetime.timedelta(days=achievement.valid_days)
-                   if achievement.valid_days else None)
-    base = site_base_url(organization)
-    issuer_did = consortium_queries.organization_did(organization)
-    # The subject is a pseudonym per credential: no e-mail address or name is published.
-    subject = uuid.uuid5(uuid.NAMESPACE_URL, f"{base}/people/{recipient.pk}/{public_id}")
-    statuses = [statuslist.status_list_entry(status_list_url(status_list), index,
-                                             status_list.purpose)
-                for status_list in (revocation, suspension)]
-    unsigned = build_credential(
-        credential_id=f"urn:uuid:{public_id}",
-        issuer=issuer_profile(issuer_did, organization.name_ko if organization.name_ko ==
-                              organization.name_en else
-                              f"{organization.name_ko} ({organization.name_en})",
-                              url=f"{base}/consortium/orgs/{organization.slug}/"),
-        subject_id=f"urn:uuid:{subject}",
-        achievement=_achievement_spec(achievement, base),
-        valid_from=dataintegrity.format_date_time(now),
-        valid_until=dataintegrity.format_date_time(valid_until) if valid_until else None,
-        awarded_date=dataintegrity.format_date_time(now),
-        credential_status=statuses[0])
-    unsigned["credentialStatus"] = statuses
-    document = _sign(unsigned, organization, cryptosuite)
-    return IssuedCredential.objects.create(
-        public_id=public_id, achievement=achievement, organization=organization,
-        recipient=recipient, cohort=cohort, document=document, issued=now,
-        valid_until=valid_until, revocation_list=revocation, suspension_list=suspension,
-        status_index=index, issued_by=actor)
+class _Issuer:
+    """Issuing one achievement's credentials, to one recipient or to a cohort at once.
+
+    Inside the caller's transaction. What every credential shares is found once: the
+    signing key (unsealed once), the issuer profile, the achievement, and the open pair
+    of status lists with the positions already handed out.
+    """
+
+    def __init__(self, achievement: Achievement, cryptosuite: str) -> None:
+        organization = achievement.organization
+        self.achievement = achievement
+        self.organization = organization
+        self.cryptosuite = cryptosuite
+        self.signer = consortium_queries.organization_signer(organization)
+        self.base = site_base_url(organization)
+        name = organization.name_ko if organization.name_ko == organization.name_en else \
+            f"{organization.name_ko} ({organization.name_en})"
+        self.issuer = issuer_profile(self.signer.did, name,
+                                     url=f"{self.base}/consortium/orgs/{organization.slug}/")
+        self.spec = _achievement_spec(achievement, self.base)
+        self._lists: tuple[StatusList, StatusList] | None = None
+        self._allocator: statuslist.IndexAllocator | None = None
+
+    def _position(self) -> tuple[StatusList, StatusList, int]:
+        if self._lists is None or self._allocator is None:
+            self._lists = _open_lists(self.organization)
+            used = IssuedCredential.objects.filter(revocation_list=self._lists[0]).values_list(
+                "status_index", flat=True)
+            self._allocator = statuslist.IndexAllocator(self._lists[0].length, used)
+        if self._allocator.capacity_left == 0:
+            StatusList.objects.filter(pair=self._lists[0].pair).update(is_open=False)
+            self._lists = _open_lists(self.organization)
+            self._allocator = statuslist.IndexAllocator(self._lists[0].length, ())
+        return self._lists[0], self._lists[1], self._allocator.allocate()
+
+    def credential(self, *, actor: Person | None, recipient: Person,
+                   cohort: Cohort | None) -> IssuedCredential:
+        """A signed credential for ``recipient``, not yet saved."""
+        revocation, suspension, index = self._position()
+        public_id = uuid.uuid4()
+        now = timezone.now().replace(microsecond=0)
+        valid_days = self.achievement.valid_days
+        valid_until = now + datetime.timedelta(days=valid_days) if valid_days else None
+        # The subject is a pseudonym per credential: no e-mail address or name is published.
+        subject = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.base}/people/{recipient.pk}/{public_id}")
+        statuses = [statuslist.status_list_entry(status_list_url(status_list), index,
+                                                 status_list.purpose)
+                    for status_list in (revocation, suspension)]
+        unsigned = build_credential(
+            credential_id=f"urn:uuid:{public_id}", issuer=self.issuer,
+            subject_id=f"urn:uuid:{subject}", achievement=self.spec,
+            valid_from=dataintegrity.format_date_time(now),
+            valid_until=dataintegrity.format_date_time(valid_until) if valid_until else None,
+            awarded_date=dataintegrity.format_date_time(now), credential_status=statuses[0])
+        unsigned["credentialStatus"] = statuses
+        document = dataintegrity.add_proof(
+            unsigned, self.signer.key_pair, cryptosuite=self.cryptosuite,
+            verification_method=self.signer.verification_method,
+            created=dataintegrity.format_date_time(now))
+        return IssuedCredential(
+            public_id=public_id, achievement=self.achievement, organization=self.organization,
+            recipient=recipient, cohort=cohort, document=document, issued=now,
+            valid_until=valid_until, revocation_list=revocation, suspension_list=suspension,
+            status_index=index, issued_by=actor)
 
 
 def _after_issue() -> None:
@@ -308,14 +348,13 @@ def do_issue_credential(*, actor: Person | None, achievement: Achievement, recip
                         cryptosuite: str = "eddsa-rdfc-2022") -> IssuedCredential:
     """Sign and store ``achievement``'s credential for ``recipient``; anchored soon after."""
     _require_issuer(actor, achievement.organization)
-    if cryptosuite not in CRYPTOSUITES:
-        raise InputError("cryptosuite", _("Choose one of: %(choices)s.")
-                         % {"choices": ", ".join(CRYPTOSUITES)})
+    _check_cryptosuite(cryptosuite)
     _check_issuable(achievement, recipient)
     try:
         with transaction.atomic(durable=True):
-            issued = _issue_one(actor=actor, achievement=achievement, recipient=recipient,
-                                cohort=cohort, cryptosuite=cryptosuite)
+            issued = _Issuer(achievement, cryptosuite).credential(
+                actor=actor, recipient=recipient, cohort=cohort)
+            issued.save()
             _after_issue()
     except IntegrityError:  # issued at the same moment by another request
         raise InputError("recipient", _("%(person)s already holds this credential.")
@@ -323,11 +362,19 @@ def do_issue_credential(*, actor: Person | None, achievement: Achievement, recip
     return issued
 
 
+def _check_cryptosuite(cryptosuite: str) -> None:
+    if cryptosuite not in CRYPTOSUITES:
+        raise InputError("cryptosuite", _("Choose one of: %(choices)s.")
+                         % {"choices": ", ".join(CRYPTOSUITES)})
+
+
 def do_issue_for_cohort(*, actor: Person | None, achievement: Achievement, cohort: Cohort,
-                        completed_only: bool = True) -> list[IssuedCredential]:
+                        completed_only: bool = True,
+                        cryptosuite: str = "eddsa-rdfc-2022") -> list[IssuedCredential]:
     """Issue to every learner of ``cohort`` (those who completed it, by default) who does
-    not hold the credential yet; one transaction, one anchoring batch."""
+    not hold the credential yet; one transaction, anchored in as few batches as fit."""
     _require_issuer(actor, achievement.organization)
+    _check_cryptosuite(cryptosuite)
     if cohort.organization_id != achievement.organization_id:
         raise InputError("cohort", _("The cohort is not run by the achievement's "
                                      "organization."))
@@ -343,16 +390,21 @@ def do_issue_for_cohort(*, actor: Person | None, achievement: Achievement, cohor
     holders = set(IssuedCredential.objects.filter(achievement=achievement).exclude(
         state=CredentialState.REVOKED).values_list("recipient_id", flat=True))
     issued = []
-    with transaction.atomic(durable=True):
-        for enrollment in enrollments:
-            person = enrollment.person
-            if person is None or person.pk in holders:
-                continue
-            issued.append(_issue_one(actor=actor, achievement=achievement, recipient=person,
-                                     cohort=cohort, cryptosuite="eddsa-rdfc-2022"))
-            holders.add(person.pk)
-        if issued:
-            _after_issue()
+    try:
+        with transaction.atomic(durable=True):
+            issuer = _Issuer(achievement, cryptosuite)
+            for enrollment in enrollments:
+                person = enrollment.person
+                if person is None or person.pk in holders:
+                    continue
+                issued.append(issuer.credential(actor=actor, recipient=person, cohort=cohort))
+                holders.add(person.pk)
+            IssuedCredential.objects.bulk_create(issued, batch_size=BULK_BATCH)
+            if issued:
+                _after_issue()
+    except IntegrityError:  # some issued at the same moment by another request
+        raise InputError("cohort", _("Some of these learners were given the credential "
+                                     "meanwhile; issue again for the rest.")) from None
     return issued
 
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Min
+from django.db import connection, transaction
+from django.db.models import Field, Min
 from django.utils import timezone
 
 from oneteam.consortium import actions as consortium_actions
@@ -94,10 +96,10 @@ def do_anchor_batch(organization: Organization, batch_max: int) -> AnchorBatch |
         batch = AnchorBatch.objects.create(organization=organization, label=label,
                                            root=tree.root.hex(), count=len(tree),
                                            submission=submission)
-        for leaf_index, credential in enumerate(credentials):
-            credential.batch = batch
-            credential.leaf_index = leaf_index
-            credential.save(update_fields=["batch", "leaf_index"])
+        credentials_of_batch = IssuedCredential.objects.filter(
+            pk__in=[credential.pk for credential in credentials])
+        credentials_of_batch.update(batch=batch)
+        _set_each(credentials, "leaf_index", range(len(credentials)))
 
         def finish() -> None:
             from oneteam.credentials.tasks import finish_anchor_batches
@@ -186,19 +188,37 @@ def _embed(batch: AnchorBatch, txid_hex: str) -> None:
         created = dataintegrity.format_date_time(timezone.now())
         ledger = {"chainId": chain_id, "org": batch.organization.slug, "batchId": batch.label,
                   "txid": txid_hex, "height": inclusion.height, "proof": proof}
+        documents = []
         for credential in credentials:
             anchor = anchor_proof_with_ledger(
                 tree.inclusion(int(credential.leaf_index or 0)),
                 anchor_reference=f"{base}/credentials/anchors/{batch.label}",
                 created=created, ledger=ledger)
-            credential.document = embed_anchor_proof(credential.document, anchor)
-            credential.save(update_fields=["document"])
+            documents.append(embed_anchor_proof(credential.document, anchor))
+        _set_each(credentials, "document", documents)
         batch.state = AnchorState.ANCHORED
         batch.txid = txid_hex
         batch.height = inclusion.height
         batch.ledger_proof = proof
         batch.anchored = timezone.now()
         batch.save(update_fields=["state", "txid", "height", "ledger_proof", "anchored"])
+
+
+def _set_each(credentials: list[IssuedCredential], name: str, values: Iterable[Any]) -> None:
+    """Set ``name`` of each credential to its value, in one statement run for all rows.
+
+    Django's ``bulk_update`` writes one CASE over every row, which costs more than the
+    rest of anchoring a batch; an UPDATE executed for many parameter rows does not.
+    """
+    field = IssuedCredential._meta.get_field(name)
+    assert isinstance(field, Field)
+    table = connection.ops.quote_name(IssuedCredential._meta.db_table)
+    column = connection.ops.quote_name(field.column)
+    key = connection.ops.quote_name(IssuedCredential._meta.pk.column)
+    rows = [(field.get_db_prep_save(value, connection), credential.pk)
+            for credential, value in zip(credentials, values, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", rows)
 
 
 def _reference_base(batch: AnchorBatch) -> str:

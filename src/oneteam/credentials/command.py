@@ -98,6 +98,7 @@ def verify_file(text: str, *, ledger: LedgerView, offline: bool,
         anchor_check,
         membership_check,
         offline_status_check,
+        status_anchor_check,
     )
     from oneteam.credentials.verify import (
         DEFAULT_CHECKS,
@@ -118,7 +119,8 @@ def verify_file(text: str, *, ledger: LedgerView, offline: bool,
     source = (StaticStatusLists(status_lists) if offline
               else FetchedStatusLists(status_lists, fetch=True))
     return verify_credential(text, resolver=resolver, status_lists=source, checks=checks,
-                             extra_checks=(anchor_check(ledger), membership_check(ledger)))
+                             extra_checks=(anchor_check(ledger), membership_check(ledger),
+                                           status_anchor_check(ledger)))
 
 
 def _print_report(report: VerificationReport, language: str) -> None:

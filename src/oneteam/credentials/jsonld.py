@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from c14n.Canonicalize import canonicalize as c14n_canonicalize  # type: ignore[import-untyped]
+from frozendict import frozendict
 from pyld import jsonld as pyld_jsonld
 from pyld.context_resolver import ContextResolver
 
@@ -60,6 +62,7 @@ UNDEFINED_TERM_NAMESPACES = (
 # JSON-LD context loading recurses; a credential's context chain is short.
 CONTEXT_URLS_MAX = 16
 RESOLVED_CONTEXTS_MAX = 256
+PROCESSED_CONTEXTS_MAX = 1024
 DOCUMENT_DEPTH_MAX = 64
 
 
@@ -193,6 +196,10 @@ class PinnedDocumentLoader:
         # PyLD caches resolved contexts by URL; a cache owned by this loader means a
         # context resolved by any other loader in the process is never reused here.
         self.resolved_context_cache = BoundedCache(RESOLVED_CONTEXTS_MAX)
+        # Inline and scoped contexts are keyed by their canonical JSON; computing it is
+        # half the cost of resolving one, so the key is kept per context object.
+        self.inline_context_keys = BoundedCache(RESOLVED_CONTEXTS_MAX)
+        self.processed_contexts = BoundedCache(PROCESSED_CONTEXTS_MAX)
 
     @property
     def urls(self) -> frozenset[str]:
@@ -217,6 +224,9 @@ class PinnedDocumentLoader:
             "contextUrl": None,
             "documentUrl": url,
             "document": self.document(url),
+            # Served documents never change (pinned by hash): PyLD may keep what it resolved
+            # from them in the loader's cache and skip loading and resolving them again.
+            "tag": "static",
         }
 
 
@@ -233,12 +243,91 @@ def default_loader() -> PinnedDocumentLoader:
         return _default_loader
 
 
+class _Resolver(ContextResolver):  # type: ignore[misc]
+    """PyLD's context resolver, computing each inline context's cache key once.
+
+    PyLD keys an inline or scoped context by its canonical JSON, and computing that is
+    half the cost of resolving one. The loader keeps the key by the object's identity,
+    holding the object so that the identity stays its own; the scoped contexts of the
+    pinned documents are the same objects every time.
+    """
+
+    def __init__(self, loader: PinnedDocumentLoader) -> None:
+        super().__init__(loader.resolved_context_cache, loader, max_context_urls=CONTEXT_URLS_MAX)
+        self._keys = loader.inline_context_keys
+
+    def resolve(self, active_ctx: Any, context: Any, base: Any, cycles: Any = None) -> Any:
+        if isinstance(context, (dict, frozendict)) and "@context" not in context:
+            entry = self._keys.get(str(id(context)))
+            if entry is None or entry[0] is not context:
+                entry = (context, c14n_canonicalize(dict(context)).decode("utf-8"))
+                self._keys[str(id(context))] = entry
+            resolved = self._get(entry[1])
+            if resolved:
+                return [resolved]
+        return super().resolve(active_ctx, context, base, cycles)
+
+
+class _Processor(pyld_jsonld.JsonLdProcessor):  # type: ignore[misc]
+    """PyLD's processor, remembering the contexts it processed against frozen ones.
+
+    PyLD caches a processed context by the active context it was processed against,
+    except for type-scoped contexts, which it processes against a fresh copy every time
+    (half the cost of expanding a credential). Processed contexts are frozen and carry
+    their own identifier, so the result for (active context, local context, flags) is
+    the same every time and the loader keeps it; the local context's object is held
+    with the entry so that the identity the key names stays its own.
+    """
+
+    def __init__(self, loader: PinnedDocumentLoader, **options: Any) -> None:
+        super().__init__(**options)
+        self._processed = loader.processed_contexts
+
+    def _process_context(  # noqa: PLR0917 - PyLD's own signature
+            self, active_ctx: Any, local_ctx: Any, options: Any, override_protected: bool = False,
+            propagate: bool = True, validate_scoped: bool = True, cycles: Any = None) -> Any:
+        if cycles or not isinstance(active_ctx, frozendict) or "_uuid" not in active_ctx:
+            return super()._process_context(active_ctx, local_ctx, options, override_protected,
+                                            propagate, validate_scoped, cycles)
+        if isinstance(local_ctx, str) or (isinstance(local_ctx, list)
+                                          and all(isinstance(c, str) for c in local_ctx)):
+            named = json.dumps(local_ctx)
+        else:
+            named = f"#{id(local_ctx)}"
+        key = f"{active_ctx['_uuid']} {named} {override_protected:d}{propagate:d}" \
+              f"{validate_scoped:d}"
+        entry = self._processed.get(key)
+        if entry is not None and (named[0] != "#" or entry[0] is local_ctx):
+            return entry[1]
+        processed = super()._process_context(active_ctx, local_ctx, options,
+                                             override_protected, propagate, validate_scoped,
+                                             cycles)
+        if isinstance(processed, frozendict):
+            self._processed[key] = (local_ctx, processed)
+        return processed
+
+    def dataset(self, expanded: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+        """PyLD's ``to_rdf`` of a document this processor has already expanded.
+
+        ``to_rdf`` expands its input first, even when it is expanded already (a third of
+        the cost of canonicalizing a credential); these are its steps after that: the
+        node map, then each graph's triples.
+        """
+        issuer = pyld_jsonld.IdentifierIssuer("_:b")
+        options = {**options, "identifierIssuer": issuer, "produceGeneralizedRdf": False}
+        node_map: dict[str, Any] = {"@default": {}}
+        self._create_node_map(expanded, node_map, "@default", issuer)
+        dataset = {}
+        for graph_name, graph in sorted(node_map.items()):
+            if graph_name == "@default" or pyld_jsonld._is_absolute_iri(graph_name):
+                dataset[graph_name] = self._graph_to_rdf(graph, issuer, options)
+        return dataset
+
+
 def _processing_options(loader: PinnedDocumentLoader) -> dict[str, Any]:
     return {
         "documentLoader": loader,
-        "contextResolver": ContextResolver(
-            loader.resolved_context_cache, loader, max_context_urls=CONTEXT_URLS_MAX
-        ),
+        "contextResolver": _Resolver(loader),
         "base": None,
         "processingMode": "json-ld-1.1",
         "produceGeneralizedRdf": False,
@@ -349,7 +438,7 @@ def expand_strict(document: Mapping[str, Any], loader: PinnedDocumentLoader | No
     loader = loader or default_loader()
     prepared = normalize_json_numbers(dict(document))
     recorder = _DropRecorder()
-    processor = pyld_jsonld.JsonLdProcessor(on_property_dropped=recorder)
+    processor = _Processor(loader, on_property_dropped=recorder)
     try:
         expanded = processor.expand(prepared, _processing_options(loader))
     except pyld_jsonld.JsonLdError as error:
@@ -415,10 +504,10 @@ def to_rdf_quads(
 ) -> list[Quad]:
     """The RDF dataset of ``document`` as quads (expanded strictly unless told otherwise)."""
     loader = loader or default_loader()
+    processor = _Processor(loader)
     if strict:
         expanded = expand_strict(document, loader)
     else:
-        processor = pyld_jsonld.JsonLdProcessor()
         try:
             expanded = processor.expand(
                 normalize_json_numbers(dict(document)), _processing_options(loader)
@@ -429,7 +518,7 @@ def to_rdf_quads(
                 raise UnknownContextError(unknown.url) from error
             raise JsonLdError(f"JSON-LD expansion failed: {error}") from error
     try:
-        dataset = pyld_jsonld.JsonLdProcessor().to_rdf(expanded, _processing_options(loader))
+        dataset = processor.dataset(expanded, _processing_options(loader))
     except pyld_jsonld.JsonLdError as error:
         raise JsonLdError(f"JSON-LD to RDF failed: {error}") from error
     quads: list[Quad] = []

@@ -98,6 +98,21 @@ LEDGER_MESSAGES: dict[str, dict[str, str]] = {
         "ko": "원장 정보가 없어 발급 기관의 회원 자격을 확인하지 않았습니다.",
         "en": "The issuer's membership was not checked: no ledger information.",
     },
+    "status_anchor.ok": {
+        "ko": "상태 목록이 원장에 앵커된 최신 판과 같습니다({versions}).",
+        "en": "The status lists are the latest versions anchored on the ledger ({versions}).",
+    },
+    "status_anchor.differs": {
+        "ko": "상태 목록이 원장에 앵커된 판과 다릅니다: {detail}. 발급 기관이 방금 바꾼 "
+        "목록이 아직 앵커되지 않았을 수 있습니다.",
+        "en": "A status list differs from the version anchored on the ledger: {detail}. The "
+        "issuer may have just changed it, and its anchoring may be on its way.",
+    },
+    "status_anchor.foreign": {
+        "ko": "이 플랫폼 회원의 상태 목록이 아니어서 원장과 비교하지 않았습니다.",
+        "en": "The status lists are not a member's lists on this platform's ledger: not "
+        "compared with it.",
+    },
     "status.offline": {
         "ko": "오프라인 검증에서는 상태 목록을 확인하지 않습니다.",
         "en": "The status list is not checked offline.",
@@ -199,6 +214,8 @@ class LedgerView(Protocol):
 
     def batch_record(self, org: str, batch_id: str) -> dict[str, Any] | None: ...
 
+    def status_record(self, org: str, list_id: str) -> dict[str, Any] | None: ...
+
 
 def _member_json(value: Mapping[str, Any]) -> dict[str, Any]:
     keys = [k.hex() if isinstance(k, bytes) else str(k) for k in value.get("keys", [])]
@@ -232,8 +249,14 @@ class OnlineLedger:
         return _member_json(value) if isinstance(value, Mapping) else None
 
     def batch_record(self, org: str, batch_id: str) -> dict[str, Any] | None:
+        return self._anchors("batch", org, batch_id)
+
+    def status_record(self, org: str, list_id: str) -> dict[str, Any] | None:
+        return self._anchors("status", org, list_id)
+
+    def _anchors(self, kind: str, org: str, label: str) -> dict[str, Any] | None:
         try:
-            value = self.client.state("anchors", "batch", org, batch_id)
+            value = self.client.state("anchors", kind, org, label)
         except LedgerClientError as error:
             if error.status == 404:
                 return None
@@ -260,6 +283,9 @@ class HeaderSet:
 
     def batch_record(self, org: str, batch_id: str) -> dict[str, Any] | None:
         return None
+
+    def status_record(self, org: str, list_id: str) -> dict[str, Any] | None:
+        return None  # the saved set holds no status lists: offline, status is not checked
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -537,3 +563,65 @@ class LedgerKeyResolver:
 def digest_of(document: Mapping[str, Any]) -> bytes:
     """SHA-256 of a JSON document's JCS bytes (a status list version's anchored digest)."""
     return hashlib.sha256(canonicalize_json(document)).digest()
+
+
+# --- status lists against the ledger ---------------------------------------------------------
+
+STATUS_LIST_URL = re.compile(r"/credentials/status/([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?"
+                             r"[0-9a-f]{4}-?[0-9a-f]{12})$")
+
+
+def status_list_label(url: str) -> str | None:
+    """The ledger label (``status/<hex>``) under which a member anchors the list at ``url``."""
+    match = STATUS_LIST_URL.search(url)
+    return f"status/{match.group(1).replace('-', '')}" if match else None
+
+
+def status_anchor_check(ledger: LedgerView | None
+                        ) -> Callable[[VerificationContext], CheckResult]:
+    """The ``status_anchor`` check: each status list credential the status check read is
+    the version whose digest its issuer last anchored on the ledger
+    (``anchors.set_status_list``), so every verifier is shown the same list.
+
+    A list that differs is a warning, not a failure: the issuer publishes a change at
+    once and anchors it seconds later. Skipped offline and for credentials without status.
+    """
+
+    def check_status_anchor(context: VerificationContext) -> CheckResult:
+        raw = context.credential.get("credentialStatus")
+        if ledger is None or not ledger.online or raw is None:
+            return CheckResult("status_anchor", SKIPPED, LedgerMessage("membership.unknown"))
+        org = org_of_did(issuer_id(context.credential))
+        entries = [entry for entry in (raw if isinstance(raw, list) else [raw])
+                   if isinstance(entry, Mapping)]
+        urls = sorted({str(entry.get("statusListCredential")) for entry in entries})
+        labels = {url: status_list_label(url) for url in urls}
+        if org is None or not urls or any(label is None for label in labels.values()):
+            return CheckResult("status_anchor", SKIPPED, LedgerMessage("status_anchor.foreign"))
+        versions: list[str] = []
+        for url in urls:
+            label = str(labels[url])
+            try:
+                served = context.status_lists.status_list_credential(url)
+                record = ledger.status_record(org, label)
+            except LedgerClientError as error:
+                return _failed("status_anchor", "anchor.failed", str(error),
+                               "$.credentialStatus")
+            except Exception as error:  # noqa: BLE001 - the status check names the cause
+                return _differs(f"{url}: not read ({type(error).__name__})")
+            if record is None:
+                return _differs(f"{url}: nothing anchored under {label}")
+            if str(record.get("digest", "")) != digest_of(served).hex():
+                return _differs(f"{url}: version {record.get('version')} anchored at block "
+                                f"{record.get('height')} has another digest")
+            versions.append(f"v{record.get('version')} @ {record.get('height')}")
+        return CheckResult("status_anchor", PASSED, LedgerMessage(
+            "status_anchor.ok", {"versions": ", ".join(versions)}))
+
+    return check_status_anchor
+
+
+def _differs(detail: str) -> CheckResult:
+    message = LedgerMessage("status_anchor.differs", {"detail": detail})
+    return CheckResult("status_anchor", WARNING, message,
+                       (Problem("STATUS_LIST_NOT_ANCHORED", message, "$.credentialStatus"),))

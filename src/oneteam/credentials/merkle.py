@@ -52,7 +52,12 @@ def is_anchor_proof(proof: Mapping[str, Any]) -> bool:
 
 def credential_without_anchors(credential: Mapping[str, Any]) -> dict[str, Any]:
     """The credential as it was when batched: anchor proofs removed, the rest normalized."""
-    stripped = {key: copy.deepcopy(value) for key, value in credential.items() if key != "proof"}
+    return copy.deepcopy(_without_anchors(credential))
+
+
+def _without_anchors(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`credential_without_anchors`, sharing the values of ``credential``."""
+    stripped = {key: value for key, value in credential.items() if key != "proof"}
     remaining = [proof for proof in proofs_of(credential) if not is_anchor_proof(proof)]
     if len(remaining) == 1:
         stripped["proof"] = remaining[0]
@@ -62,7 +67,7 @@ def credential_without_anchors(credential: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def credential_leaf_input(credential: Mapping[str, Any]) -> bytes:
-    return LEAF_DOMAIN + canonicalize_json(credential_without_anchors(credential))
+    return LEAF_DOMAIN + canonicalize_json(_without_anchors(credential))
 
 
 def credential_leaf_hash(credential: Mapping[str, Any]) -> bytes:

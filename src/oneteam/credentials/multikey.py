@@ -8,6 +8,7 @@ by the 32 key bytes, written multibase base58-btc: ``z6Mk...``. A secret key is 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import nacl.exceptions
@@ -64,7 +65,7 @@ class Ed25519PublicKey:
 
     @classmethod
     def from_multibase(cls, value: str) -> Ed25519PublicKey:
-        return cls(_decode_multicodec(value, ED25519_PUB_CODEC, "public key"))
+        return cls(_public_key_bytes(value))
 
     def multibase(self) -> str:
         return multibase_encode(varint_encode(ED25519_PUB_CODEC) + self.raw, MULTIBASE_BASE58BTC)
@@ -108,6 +109,12 @@ class Ed25519KeyPair:
 
     def sign(self, message: bytes) -> bytes:
         return bytes(nacl.signing.SigningKey(self.seed).sign(message).signature)
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_key_bytes(value: str) -> bytes:
+    """The key bytes of a ``z6Mk…`` Multikey (a verifier meets the same few keys often)."""
+    return _decode_multicodec(value, ED25519_PUB_CODEC, "public key")
 
 
 def verification_method(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -98,8 +99,15 @@ def _needs_uchar(code_point: int) -> bool:
     )
 
 
+# Characters that escape_literal or escape_iri change; most values have none of them.
+_LITERAL_ESCAPED = re.compile(r'[\x00-\x1f"\\\x7f\ud800-\udfff\ufffe\uffff]')
+_IRI_NEEDS_ESCAPE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
 def escape_literal(value: str) -> str:
     """A literal's lexical form as canonical N-Quads writes it between quotes."""
+    if _LITERAL_ESCAPED.search(value) is None:
+        return value
     out: list[str] = []
     for character in value:
         code_point = ord(character)
@@ -118,6 +126,8 @@ _IRI_ESCAPED = frozenset('<>"{}|^`\\')
 
 def escape_iri(value: str) -> str:
     """An IRI as written between angle brackets; characters no IRIREF allows become UCHAR."""
+    if _IRI_NEEDS_ESCAPE.search(value) is None:
+        return value
     return "".join(f"\\u{ord(c):04X}" if ord(c) <= 0x20 or c in _IRI_ESCAPED else c for c in value)
 
 

@@ -15,6 +15,7 @@ about when or to whom a credential was issued.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gzip
 import secrets
 import zlib
@@ -33,6 +34,7 @@ from oneteam.credentials.jsonld import VC_V2_CONTEXT
 MINIMUM_LIST_BITS = 131_072
 LIST_BITS_MAX = 1 << 26  # 8 MiB uncompressed: far above any list the platform keeps
 ENCODED_LIST_CHARS_MAX = 4 << 20
+INFLATED_LISTS_MAX = 8  # decoded lists kept by the verifier: at most 64 MiB
 PURPOSE_REVOCATION = "revocation"
 PURPOSE_SUSPENSION = "suspension"
 PURPOSE_MESSAGE = "message"
@@ -130,11 +132,7 @@ class StatusList:
             raise StatusListError(
                 "STATUS_LIST_DECODE_ERROR", "encodedList is not a string of acceptable size"
             )
-        try:
-            compressed = multibase_decode(encoded, expected_base=MULTIBASE_BASE64URL)
-        except EncodingError as error:
-            raise StatusListError("STATUS_LIST_DECODE_ERROR", f"encodedList: {error}") from error
-        data = _gunzip_bounded(compressed, LIST_BITS_MAX // 8)
+        data = _inflate(encoded)
         bits = len(data) * 8
         if bits < minimum_bits:
             raise StatusListError(
@@ -146,6 +144,16 @@ class StatusList:
             status_size=status_size,
             data=data[: (bits // status_size * status_size + 7) // 8],
         )
+
+
+@functools.lru_cache(maxsize=INFLATED_LISTS_MAX)
+def _inflate(encoded: str) -> bytes:
+    """The bits of an ``encodedList`` (the few lists a verifier meets are kept decoded)."""
+    try:
+        compressed = multibase_decode(encoded, expected_base=MULTIBASE_BASE64URL)
+    except EncodingError as error:
+        raise StatusListError("STATUS_LIST_DECODE_ERROR", f"encodedList: {error}") from error
+    return _gunzip_bounded(compressed, LIST_BITS_MAX // 8)
 
 
 def _gunzip_bounded(compressed: bytes, size_max: int) -> bytes:

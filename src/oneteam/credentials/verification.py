@@ -26,6 +26,7 @@ from oneteam.credentials.ledgercheck import (
     anchor_check,
     membership_check,
     org_of_did,
+    status_anchor_check,
 )
 from oneteam.credentials.models import StatusList
 from oneteam.credentials.openbadges import issuer_id
@@ -96,4 +97,5 @@ def verify_for_platform(credential: Mapping[str, Any] | str | bytes, *,
     view = ledger if ledger is not None else platform_ledger()
     return verify_credential(
         credential, resolver=KeyResolver(documents), status_lists=PlatformStatusLists(),
-        now=now, extra_checks=(anchor_check(view), membership_check(view)))
+        now=now, extra_checks=(anchor_check(view), membership_check(view),
+                               status_anchor_check(view)))

@@ -17,8 +17,11 @@ them to gettext. Problems carry a JSON path where one applies.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -555,6 +558,49 @@ def check_proof(context: VerificationContext) -> CheckResult:
     return CheckResult("proof", FAILED, Message("proof.missing"), tuple(problems))
 
 
+_LIST_CHECKS_MAX = 256
+_list_checks: OrderedDict[str, CheckResult] = OrderedDict()
+_list_checks_lock = threading.Lock()
+
+
+def _list_check(inner: VerificationContext, check: Check) -> CheckResult:
+    """``check`` of a status list credential, remembered when it cannot change.
+
+    Every credential of an issuer points at the same few list credentials, so a verifier
+    would check the same list's JSON-LD and signature again and again. Both results
+    depend only on the list credential, the key the resolver gave for it (resolved
+    again each time: ``check_issuer_key`` runs first) and the loader; a proof that
+    ``expires`` depends on the clock too, and is not remembered.
+    """
+    if check not in (check_jsonld, check_proof):
+        return check(inner)
+    proofs = _proofs(inner) or []
+    if any("expires" in proof for proof in proofs):
+        return check(inner)
+    keys = ",".join(f"{index}:{key.public_key.raw.hex()}"
+                    for index, key in sorted(inner.resolved_keys.items()))
+    digest = getattr(inner, "_oneteam_list_digest", None)
+    if digest is None:
+        try:
+            document = json.dumps(inner.credential, sort_keys=True, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return check(inner)
+        digest = hashlib.sha256(document.encode("utf-8")).hexdigest()
+        inner._oneteam_list_digest = digest  # type: ignore[attr-defined]
+    name = f"{check.__name__} {id(inner.loader)} {keys} {digest}"
+    with _list_checks_lock:
+        known = _list_checks.get(name)
+        if known is not None:
+            _list_checks.move_to_end(name)
+            return known
+    result = check(inner)
+    with _list_checks_lock:
+        _list_checks[name] = result
+        while len(_list_checks) > _LIST_CHECKS_MAX:
+            _list_checks.popitem(last=False)
+    return result
+
+
 def _verify_status_list(
     context: VerificationContext, list_credential: Mapping[str, Any]
 ) -> list[str]:
@@ -571,8 +617,8 @@ def _verify_status_list(
         depth=context.depth + 1,
     )
     reasons = []
-    for check in (check_jsonld, check_issuer_key, check_proof, check_validity):
-        result = check(inner)
+    for check in (check_issuer_key, check_jsonld, check_proof, check_validity):
+        result = _list_check(inner, check)
         inner.results.append(result)
         if not result.ok or (check is check_proof and result.status != PASSED):
             reasons.append(f"{result.code}: {result.summary.text('en')}")

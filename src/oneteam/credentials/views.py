@@ -1,7 +1,14 @@
 """The credentials pages: the public verify page (paste, upload or open a link), status
 lists at their stable URLs, achievements' public descriptions and anchor records; a
-learner's credentials, downloads and share links; an issuer's revoke, suspend and
-reinstate forms."""
+learner's credentials, downloads and share links; the issuer's pages: an organization's
+achievements and a form to define one, and per achievement, issuing to one learner or to
+a cohort, and the credentials issued with their revoke, suspend and reinstate forms.
+
+Reads go through ``queries`` (NotFound/AccessDenied: 404/403 pages), writes through
+``actions``. Forms answer 422 with each error under its field. A status change posted
+with htmx gets back its table row; refused, the row shows why, with status 200, because
+htmx does not swap error responses.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +17,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oneteam.accounts.models import Person
+from oneteam.consortium.models import Organization
 from oneteam.credentials import actions, queries
-from oneteam.credentials.models import AnchorBatch, IssuedCredential
+from oneteam.credentials.forms import AchievementForm, CohortIssueForm, IssueForm
+from oneteam.credentials.models import Achievement, AnchorBatch, CriteriaKind, IssuedCredential
 from oneteam.credentials.verification import CREDENTIAL_BYTES_MAX, verify_for_platform
 from oneteam.platform.errors import AccessDenied, InputError, NotFound
 from oneteam.platform.http import origin_of
 
 JSON_LD = "application/ld+json"
+ISSUED_PER_PAGE = 50
 
 
 def _person(request: HttpRequest) -> Person:
@@ -52,7 +64,8 @@ def _check_label(code: str) -> str:
               "jsonld": _("Vocabulary"), "issuer_key": _("Issuer's key"),
               "proof": _("Signature"), "status": _("Status"),
               "validity": _("Validity dates"), "anchor": _("Ledger anchor"),
-              "membership": _("Issuer membership")}
+              "membership": _("Issuer membership"),
+              "status_anchor": _("Status list on the ledger")}
     return labels.get(code, code)
 
 
@@ -257,19 +270,208 @@ def withdraw_share_link(request: HttpRequest, link_id: int) -> HttpResponse:
     return redirect("credentials:detail", public_id=link.credential.public_id)
 
 
+STATUS_ACTIONS = {"revoke": actions.do_revoke_credential,
+                  "suspend": actions.do_suspend_credential,
+                  "reinstate": actions.do_reinstate_credential}
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    """The page to return to (``next``), if it is one of this site's."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None
+
+
 @login_required
 @require_POST
 def change_status(request: HttpRequest, public_id: str, action: str) -> HttpResponse:
+    """Revoke, suspend or reinstate, with a reason; back to ``next`` (the achievement's
+    list), else to the credential's page. With htmx, the list's row for the credential."""
     viewer = _person(request)
     credential = queries.access_managed_credential_by_public_id(viewer, public_id)
-    do = {"revoke": actions.do_revoke_credential, "suspend": actions.do_suspend_credential,
-          "reinstate": actions.do_reinstate_credential}.get(action)
+    do = STATUS_ACTIONS.get(action)
     if do is None:
         raise NotFound(_("No such action."))
+    error = None
     try:
         do(actor=viewer, credential=credential, reason=request.POST.get("reason", ""))
-    except InputError as error:
-        messages.error(request, error.message)
+    except InputError as refused:
+        error = refused.message
+    if _is_htmx(request):
+        credential = queries.access_managed_credential_by_public_id(viewer, public_id)
+        return render(request, "credentials/_issued_row.html",
+                      {"credential": credential, "error": error,
+                       "next": _safe_next(request) or ""})
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, _("The credential's status was changed."))
+    target = _safe_next(request)
+    if target:
+        return redirect(target)
     return redirect("credentials:detail", public_id=public_id)
+
+
+# --- the issuer's pages ---------------------------------------------------------------------
+
+
+def _achievement_form(organization: Organization, data: Any = None) -> AchievementForm:
+    # Several organizations' forms share the issuing page: ids apart, names alike.
+    return AchievementForm(data, courses=queries.courses_of(organization),
+                           programs=queries.programs_of(organization),
+                           auto_id=f"id_{organization.slug}_%s")
+
+
+def _issuing_page(request: HttpRequest, viewer: Person,
+                  bound: AchievementForm | None = None,
+                  bound_for: Organization | None = None) -> HttpResponse:
+    organizations = queries.access_issuing_organizations(viewer)
+    achievements = queries.achievements_with_counts(organizations)
+    sections = [{"organization": organization,
+                 "achievements": achievements[organization.pk],
+                 "form": bound if bound is not None and bound_for is not None
+                 and bound_for.pk == organization.pk else _achievement_form(organization)}
+                for organization in organizations]
+    failed = bound is not None and bool(bound.errors)
+    return render(request, "credentials/issuing.html", {"sections": sections},
+                  status=422 if failed else 200)
+
+
+@login_required
+@require_GET
+def issuing(request: HttpRequest) -> HttpResponse:
+    """Every organization the viewer issues for: its achievements and a form for a new one."""
+    return _issuing_page(request, _person(request))
+
+
+@login_required
+@require_POST
+def define_achievement(request: HttpRequest, slug: str) -> HttpResponse:
+    viewer = _person(request)
+    organization = queries.access_issuing_organization_by_slug(viewer, slug)
+    form = _achievement_form(organization, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        kind = data["criteria_kind"]
+        try:
+            achievement = actions.do_define_achievement(
+                actor=viewer, organization=organization, name=data["name"],
+                description=data["description"],
+                criteria_narrative=data["criteria_narrative"], criteria_kind=kind,
+                achievement_type=data["achievement_type"],
+                course=data["course"] if kind == CriteriaKind.COURSE else None,
+                program=data["program"] if kind == CriteriaKind.PROGRAM else None,
+                skills=data["skills"], valid_days=data["valid_days"])
+        except InputError as error:
+            form.add_input_error(error)
+        else:
+            messages.success(request, _("The achievement “%(name)s” is defined. Issue it "
+                                        "here.") % {"name": achievement.name})
+            return redirect("credentials:issuing-achievement",
+                            public_id=achievement.public_id)
+    return _issuing_page(request, viewer, form, organization)
+
+
+def _issuer_achievement_page(request: HttpRequest, viewer: Person, achievement: Achievement,
+                             issue_form: IssueForm | None = None,
+                             cohort_form: CohortIssueForm | None = None) -> HttpResponse:
+    organization = achievement.organization
+    credentials = queries.access_issued_by_achievement(viewer, achievement)
+    page = Paginator(credentials, ISSUED_PER_PAGE).get_page(request.GET.get("page"))
+    failed = any(form is not None and form.errors for form in (issue_form, cohort_form))
+    return render(request, "credentials/issuer_achievement.html", {
+        "achievement": achievement, "organization": organization, "page": page,
+        "issue_form": issue_form or IssueForm(auto_id="id_issue_%s"),
+        "cohort_form": cohort_form or CohortIssueForm(
+            cohorts=queries.cohorts_of(organization), auto_id="id_cohort_%s"),
+        "here": request.get_full_path()}, status=422 if failed else 200)
+
+
+@login_required
+@require_GET
+def issuer_achievement(request: HttpRequest, public_id: str) -> HttpResponse:
+    """An achievement for its issuers: issue to one learner or a cohort, the credentials
+    issued (paginated) with their status forms, deactivate or reactivate."""
+    viewer = _person(request)
+    achievement = queries.access_achievement_by_public_id(viewer, public_id)
+    return _issuer_achievement_page(request, viewer, achievement)
+
+
+@login_required
+@require_POST
+def issue_one(request: HttpRequest, public_id: str) -> HttpResponse:
+    viewer = _person(request)
+    achievement = queries.access_achievement_by_public_id(viewer, public_id)
+    form = IssueForm(request.POST, auto_id="id_issue_%s")
+    if form.is_valid():
+        email = form.cleaned_data["recipient_email"].strip().lower()
+        recipient = Person.objects.filter(email=email).first()
+        if recipient is None:
+            form.add_error("recipient_email", _("Nobody has signed up with this address."))
+        else:
+            try:
+                issued = actions.do_issue_credential(
+                    actor=viewer, achievement=achievement, recipient=recipient,
+                    cryptosuite=form.cleaned_data["cryptosuite"])
+            except InputError as error:
+                form.add_input_error(error)
+            else:
+                messages.success(request, _("Issued to %(person)s. It is anchored on the "
+                                            "ledger shortly.")
+                                 % {"person": issued.recipient.display_name})
+                return redirect("credentials:issuing-achievement",
+                                public_id=achievement.public_id)
+    return _issuer_achievement_page(request, viewer, achievement, issue_form=form)
+
+
+@login_required
+@require_POST
+def issue_cohort(request: HttpRequest, public_id: str) -> HttpResponse:
+    viewer = _person(request)
+    achievement = queries.access_achievement_by_public_id(viewer, public_id)
+    form = CohortIssueForm(request.POST, cohorts=queries.cohorts_of(achievement.organization),
+                           auto_id="id_cohort_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = actions.do_issue_for_cohort(
+                actor=viewer, achievement=achievement, cohort=data["cohort"],
+                completed_only=data["completed_only"], cryptosuite=data["cryptosuite"])
+        except InputError as error:
+            form.add_input_error(error)
+        else:
+            if issued:
+                messages.success(request, _("Issued %(count)d credentials to “%(cohort)s”.")
+                                 % {"count": len(issued), "cohort": data["cohort"].name})
+            else:
+                messages.info(request, _("Nobody to issue to: every such learner of "
+                                         "“%(cohort)s” already holds it.")
+                              % {"cohort": data["cohort"].name})
+            return redirect("credentials:issuing-achievement",
+                            public_id=achievement.public_id)
+    return _issuer_achievement_page(request, viewer, achievement, cohort_form=form)
+
+
+@login_required
+@require_POST
+def achievement_activity(request: HttpRequest, public_id: str, verb: str) -> HttpResponse:
+    """Deactivate (no more issuing, by hand or automatically) or reactivate."""
+    viewer = _person(request)
+    achievement = queries.access_achievement_by_public_id(viewer, public_id)
+    if verb == "deactivate":
+        actions.do_deactivate_achievement(actor=viewer, achievement=achievement)
+        messages.success(request, _("“%(name)s” is no longer awarded. Credentials already "
+                                    "issued keep their state.") % {"name": achievement.name})
+    elif verb == "reactivate":
+        actions.do_reactivate_achievement(actor=viewer, achievement=achievement)
+        messages.success(request, _("“%(name)s” is awarded again.")
+                         % {"name": achievement.name})
+    else:
+        raise NotFound(_("No such action."))
+    return redirect("credentials:issuing-achievement", public_id=achievement.public_id)

@@ -10,7 +10,8 @@ class PlatformConfig(AppConfig):
     def ready(self) -> None:
         from importlib import import_module
 
-        from oneteam.platform import dashboard
+        from oneteam.platform import dashboard, navigation
 
         import_module("oneteam.platform.panels")  # the platform's own panels register
         dashboard.autodiscover()
+        navigation.autodiscover()

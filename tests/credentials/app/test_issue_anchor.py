@@ -49,7 +49,8 @@ def test_an_issued_credential_is_anchored_and_verifies(ledger: LedgerNode,
     assert statuses(report) == {
         "format": "passed", "structure": "passed", "jsonld": "passed",
         "issuer_key": "passed", "proof": "passed", "status": "passed",
-        "validity": "passed", "anchor": "passed", "membership": "passed"}
+        "validity": "passed", "anchor": "passed", "membership": "passed",
+        "status_anchor": "passed"}
     assert "앵커" in report["anchor"].summary.text("ko")
 
 
@@ -119,6 +120,29 @@ def test_revoke_suspend_reinstate_are_audited_and_anchored(ledger: LedgerNode,
     revocation.refresh_from_db()
     record = ledger.state("anchors", "status", "kaist", revocation.ledger_label)
     assert record["digest"] == revocation.digest and record["version"] >= 2
+    assert report["status_anchor"].status == "passed"
+
+
+def test_a_list_other_than_the_anchored_one_is_reported(ledger: LedgerNode,
+                                                        issuing: Issuing) -> None:
+    """An issuer that shows a verifier an old list (one from before a revocation) is
+    caught: the list's digest is not the one last anchored."""
+    issued = actions.do_issue_credential(actor=issuing.instructor,
+                                         achievement=issuing.achievement,
+                                         recipient=issuing.learner)
+    issued.refresh_from_db()
+    revocation = issued.revocation_list
+    before = copy.deepcopy(revocation.document)
+    actions.do_revoke_credential(actor=issuing.instructor, credential=issued,
+                                 reason="Plagiarism")
+    assert verify_for_platform(issued.document)["status_anchor"].status == "passed"
+    type(revocation).objects.filter(pk=revocation.pk).update(document=before)
+    report = verify_for_platform(issued.document)
+    assert report["status"].status == "passed"  # the old list says: not revoked
+    check = report["status_anchor"]
+    assert check.status == "warning"
+    assert check.problems[0].code == "STATUS_LIST_NOT_ANCHORED"
+    assert "원장" in check.summary.text("ko") and "another digest" in check.summary.text("en")
 
 
 def test_expired_credential_fails_validity(ledger: LedgerNode, issuing: Issuing) -> None:

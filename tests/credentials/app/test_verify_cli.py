@@ -64,6 +64,7 @@ def test_online_and_offline(ledger: LedgerNode, issuing: Issuing, tmp_path: Path
     assert code == 0 and report["verified"], report
     assert statuses(report)["anchor"] == "passed"
     assert statuses(report)["membership"] == "passed"
+    assert statuses(report)["status_anchor"] == "passed"  # the lists given are the anchored
 
     headers = tmp_path / "headers.json"
     assert main(["verify", "--save-headers", str(headers), "--ledger", ledger.url]) == 0
@@ -77,7 +78,8 @@ def test_online_and_offline(ledger: LedgerNode, issuing: Issuing, tmp_path: Path
     assert statuses(report) == {
         "format": "passed", "structure": "passed", "jsonld": "passed",
         "issuer_key": "passed", "proof": "passed", "status": "warning",
-        "validity": "passed", "anchor": "passed", "membership": "passed"}
+        "validity": "passed", "anchor": "passed", "membership": "passed",
+        "status_anchor": "skipped"}
     # With the status lists given, offline checks them too.
     code, report = run_json(capsys, str(credential), "--offline", "--headers", str(headers),
                             *lists)
