@@ -129,3 +129,17 @@ def test_a_changed_status_list_is_checked_again_not_recalled() -> None:
         created="2025-01-01T00:00:00Z")
     report = verify(issue(index=7), status_lists=StaticStatusLists({LIST_URL: resigned}))
     assert failed(report) == {"status": {"STATUS_REVOKED"}}
+
+
+def test_batch_paths_read_off_the_kept_levels_are_the_ledgers() -> None:
+    from oneteam.credentials.merkle import CredentialBatch
+    from oneteam.ledger import merkle as ledger_merkle
+
+    for size in range(1, 40):
+        batch = CredentialBatch([{"id": f"urn:uuid:{n}", "n": n} for n in range(size)])
+        assert batch.root == ledger_merkle.root_of_leaves(batch.leaves)
+        for index in range(size):
+            proof = batch.inclusion(index)
+            assert list(proof.path) == ledger_merkle.inclusion_path(batch.leaves, index)
+            assert ledger_merkle.root_from_path(batch.leaves[index], index, size,
+                                                proof.path) == batch.root

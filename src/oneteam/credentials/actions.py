@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ REASON_LENGTH_MAX = 500
 SKILLS_MAX = 30
 COHORT_ISSUE_MAX = 2000
 BULK_BATCH = 500
+LAB_THRESHOLDS_MAX = 10
 SHARE_DAYS_MAX = 365
 SHARE_LINKS_PER_CREDENTIAL_MAX = 20
 CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
@@ -120,6 +122,44 @@ def _clean_skills(skills: Iterable[Any] | None) -> list[dict[str, str]]:
 # --- achievements -------------------------------------------------------------------------
 
 
+def _clean_lab_thresholds(lab_thresholds: Sequence[Any]) -> list[dict[str, Any]]:
+    """``[{"lab": slug, "score_min": number}]``: each a lab of the platform, once, with a
+    minimum score as its grader counts points (0 or more)."""
+    from oneteam.labs.models import Lab
+
+    if not isinstance(lab_thresholds, Sequence) or isinstance(lab_thresholds, str) or \
+            not lab_thresholds:
+        raise InputError("lab_thresholds", _("Give at least one lab and its minimum score."))
+    if len(lab_thresholds) > LAB_THRESHOLDS_MAX:
+        raise InputError("lab_thresholds", _("At most %(count)d labs.")
+                         % {"count": LAB_THRESHOLDS_MAX})
+    cleaned: list[dict[str, Any]] = []
+    for position, item in enumerate(lab_thresholds):
+        where = f"lab_thresholds[{position}]"
+        if not isinstance(item, Mapping) or set(item) - {"lab", "score_min"}:
+            raise InputError(where, _("A threshold names a lab and a minimum score."))
+        slug = str(item.get("lab", "")).strip()
+        if not Lab.objects.filter(slug=slug).exists():
+            raise InputError(f"{where}.lab", _("There is no lab %(lab)s.") % {"lab": slug})
+        if any(done["lab"] == slug for done in cleaned):
+            raise InputError(f"{where}.lab", _("Each lab once."))
+        score = item.get("score_min")
+        if isinstance(score, bool) or not isinstance(score, int | float) or \
+                not math.isfinite(score) or score < 0:
+            raise InputError(f"{where}.score_min",
+                             _("The minimum score is a number, 0 or more."))
+        cleaned.append({"lab": slug, "score_min": score})
+    return cleaned
+
+
+def lab_thresholds_met(achievement: Achievement, best: Mapping[str, float]) -> bool:
+    """Whether the best scores (lab slug to score) reach every threshold of ``achievement``."""
+    thresholds = achievement.lab_thresholds or []
+    return bool(thresholds) and all(
+        item["lab"] in best and best[item["lab"]] >= float(item["score_min"])
+        for item in thresholds)
+
+
 def do_define_achievement(*, actor: Person | None, organization: Organization, name: str,
                           description: str, criteria_narrative: str,
                           criteria_kind: str = CriteriaKind.MANUAL,
@@ -148,14 +188,8 @@ def do_define_achievement(*, actor: Person | None, organization: Organization, n
             raise InputError("program", _("Choose the program whose completion earns it."))
         course = None
     elif criteria_kind == CriteriaKind.LAB_SCORE:
-        if not lab_thresholds:
-            raise InputError("lab_thresholds", _("Give at least one lab and its minimum "
-                                                 "score."))
-        for position, item in enumerate(lab_thresholds):
-            if not isinstance(item, Mapping) or not str(item.get("lab", "")).strip() or \
-                    not isinstance(item.get("score_min"), int):
-                raise InputError(f"lab_thresholds[{position}]",
-                                 _("A threshold names a lab and an integer minimum score."))
+        lab_thresholds = _clean_lab_thresholds(lab_thresholds)
+        course = program = None
     if valid_days is not None and not 1 <= valid_days <= 36500:
         raise InputError("valid_days", _("Between 1 and 36500 days, or empty."))
     cleaned_skills = _clean_skills(skills)
@@ -317,10 +351,11 @@ class _Issuer:
             valid_until=dataintegrity.format_date_time(valid_until) if valid_until else None,
             awarded_date=dataintegrity.format_date_time(now), credential_status=statuses[0])
         unsigned["credentialStatus"] = statuses
-        document = dataintegrity.add_proof(
+        # A fresh document with no proof yet: the proof is added without copying it again.
+        document = {**unsigned, "proof": dataintegrity.create_proof(
             unsigned, self.signer.key_pair, cryptosuite=self.cryptosuite,
             verification_method=self.signer.verification_method,
-            created=dataintegrity.format_date_time(now))
+            created=dataintegrity.format_date_time(now))}
         return IssuedCredential(
             public_id=public_id, achievement=self.achievement, organization=self.organization,
             recipient=recipient, cohort=cohort, document=document, issued=now,
@@ -405,6 +440,33 @@ def do_issue_for_cohort(*, actor: Person | None, achievement: Achievement, cohor
     except IntegrityError:  # some issued at the same moment by another request
         raise InputError("cohort", _("Some of these learners were given the credential "
                                      "meanwhile; issue again for the rest.")) from None
+    return issued
+
+
+def do_issue_on_lab_results(*, person: Person,
+                             lab_slug: str | None = None) -> list[IssuedCredential]:
+    """Automatic issuance on lab scores: every active achievement whose thresholds
+    ``person``'s best results now reach (those naming ``lab_slug``, when given)."""
+    from oneteam.labs.queries import best_results
+
+    found = [achievement for achievement in Achievement.objects.filter(
+        is_active=True, criteria_kind=CriteriaKind.LAB_SCORE).select_related("organization")
+        if lab_slug is None or any(item.get("lab") == lab_slug
+                                   for item in achievement.lab_thresholds or [])]
+    if not found:
+        return []
+    best = {result.lab_slug: result.score for result in best_results(person)}
+    issued = []
+    for achievement in found:
+        if not lab_thresholds_met(achievement, best) or IssuedCredential.objects.filter(
+                achievement=achievement, recipient=person).exclude(
+                state=CredentialState.REVOKED).exists():
+            continue
+        try:
+            issued.append(do_issue_credential(actor=None, achievement=achievement,
+                                              recipient=person))
+        except InputError:
+            continue  # issued meanwhile
     return issued
 
 

@@ -22,9 +22,6 @@ from oneteam.credentials.models import AchievementType, CriteriaKind
 from oneteam.platform.errors import InputError
 
 SKILL_URL_SEPARATOR = "|"
-# Lab-score criteria are defined where the labs are; this form offers the others.
-FORM_CRITERIA_KINDS = [(value, label) for value, label in CriteriaKind.choices
-                       if value != CriteriaKind.LAB_SCORE]
 
 
 class IssuingForm(ActionForm):
@@ -48,7 +45,7 @@ class AchievementForm(IssuingForm):
         help_text=_("What a learner did to earn it, as the credential will say."))
     achievement_type = forms.ChoiceField(label=_("Kind"), choices=AchievementType.choices,
                                          initial=AchievementType.CERTIFICATE_OF_COMPLETION)
-    criteria_kind = forms.ChoiceField(label=_("Awarded when"), choices=FORM_CRITERIA_KINDS,
+    criteria_kind = forms.ChoiceField(label=_("Awarded when"), choices=CriteriaKind.choices,
                                       initial=CriteriaKind.MANUAL,
                                       help_text=_("On completion, it is issued automatically."))
     course = forms.ModelChoiceField(label=_("Course"), required=False,
@@ -59,6 +56,10 @@ class AchievementForm(IssuingForm):
                                      queryset=Program.objects.none(),
                                      help_text=_("For “Program completed”: one of your "
                                                  "organization's programs."))
+    lab_thresholds = forms.CharField(
+        label=_("Lab scores"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For “Lab scores over thresholds”: one lab a line, its short name and "
+                    "the lowest score that earns it, e.g. “digits 90”."))
     skills = forms.CharField(
         label=_("Skills"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One a line; a URL describing it may follow a “|”, e.g. "
@@ -77,6 +78,12 @@ class AchievementForm(IssuingForm):
         program_field.label_from_instance = lambda program: program.title
 
     def add_input_error(self, error: InputError) -> None:
+        # The action names a threshold by its position, ``lab_thresholds[1].lab``.
+        if error.field and error.field.startswith("lab_thresholds["):
+            position = int(error.field[len("lab_thresholds["):].split("]", 1)[0])
+            self.add_error("lab_thresholds", gettext("Line %(number)d: %(message)s")
+                           % {"number": position + 1, "message": error.message})
+            return
         # The action names a skill by its position, ``skills[2].url``: say which one.
         if error.field and error.field.startswith("skills["):
             position = int(error.field[len("skills["):].split("]", 1)[0])
@@ -84,6 +91,22 @@ class AchievementForm(IssuingForm):
                            % {"number": position + 1, "message": error.message})
             return
         super().add_input_error(error)
+
+    def clean_lab_thresholds(self) -> list[dict[str, Any]]:
+        thresholds: list[dict[str, Any]] = []
+        for number, line in enumerate(self.cleaned_data["lab_thresholds"].splitlines(), 1):
+            if not line.strip():
+                continue
+            slug, _separator, score = line.strip().rpartition(" ")
+            try:
+                value = float(score)
+            except ValueError:
+                raise forms.ValidationError(
+                    gettext("Line %(number)d: a lab's short name, a space, then a score.")
+                    % {"number": number}) from None
+            thresholds.append({"lab": slug.strip(),
+                               "score_min": int(value) if value.is_integer() else value})
+        return thresholds
 
     def clean_skills(self) -> list[dict[str, str]]:
         lines = [line.strip() for line in self.cleaned_data["skills"].splitlines()]

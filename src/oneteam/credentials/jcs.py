@@ -17,11 +17,14 @@ non-JSON type) goes to the library.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import rfc8785
 
 INTEGER_MAX = 2**53 - 1
+DEPTH_MAX = 200
+_BEYOND_PLANE = re.compile("[\U00010000-\U0010ffff]")
 _encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True,
                             separators=(",", ":"), check_circular=True)
 
@@ -30,28 +33,36 @@ class JcsError(ValueError):
     """The value cannot be canonicalized as I-JSON."""
 
 
-def _plain(value: Any, depth: int = 0) -> bool:
+def _plain(value: Any) -> bool:
     """Whether ``value`` is of the kind the standard library writes in the RFC's form."""
-    if depth > 200:
-        return False
-    if isinstance(value, str) or value is None or value is True or value is False:
-        return True
-    if type(value) is int:
-        return -INTEGER_MAX <= value <= INTEGER_MAX
-    if type(value) is dict:
-        for key, item in value.items():
-            if type(key) is not str or (key and max(key) > "\uffff"):
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        kind = type(item)
+        if kind is str or item is None or item is True or item is False:
+            continue
+        if kind is int:
+            if not -INTEGER_MAX <= item <= INTEGER_MAX:
                 return False
-            if not _plain(item, depth + 1):
+        elif kind is dict:
+            if depth >= DEPTH_MAX or _BEYOND_PLANE.search("".join(item)) is not None:
+                return False  # a key that is not a str fails the join: see below
+            pending.extend((child, depth + 1) for child in item.values())
+        elif kind is list:
+            if depth >= DEPTH_MAX:
                 return False
-        return True
-    if type(value) is list:
-        return all(_plain(item, depth + 1) for item in value)
-    return False
+            pending.extend((child, depth + 1) for child in item)
+        else:
+            return False
+    return True
 
 
 def canonicalize_json(value: Any) -> bytes:
-    if _plain(value):
+    try:
+        plain = _plain(value)
+    except TypeError:  # a dict key that is not a string
+        plain = False
+    if plain:
         try:
             return _encoder.encode(value).encode("utf-8")
         except UnicodeEncodeError:

@@ -153,7 +153,18 @@ class CredentialBatch:
         if len(credentials) > BATCH_SIZE_MAX:
             raise MerkleError(f"a batch holds at most {BATCH_SIZE_MAX} credentials")
         self.leaves = [credential_leaf_hash(credential) for credential in credentials]
-        self.root = ledger_merkle.root_of_leaves(self.leaves)
+        # Every level of the tree, kept: each credential's path is then read off them
+        # (the ledger's inclusion_path rebuilds the tree for each leaf).
+        self._levels = [self.leaves]
+        level = self.leaves
+        while len(level) > 1:
+            paired = [ledger_merkle.node_hash(level[i], level[i + 1])
+                      for i in range(0, len(level) - 1, 2)]
+            if len(level) % 2:
+                paired.append(level[-1])  # RFC 6962: an odd last node goes up unchanged
+            self._levels.append(paired)
+            level = paired
+        self.root = level[0]
 
     def __len__(self) -> int:
         return len(self.leaves)
@@ -161,8 +172,13 @@ class CredentialBatch:
     def inclusion(self, index: int) -> InclusionProof:
         if not 0 <= index < len(self.leaves):
             raise MerkleError(f"no credential {index} in a batch of {len(self.leaves)}")
-        path = tuple(ledger_merkle.inclusion_path(self.leaves, index))
-        return InclusionProof(index, len(self.leaves), path, self.root)
+        path = []
+        position = index
+        for level in self._levels[:-1]:
+            if position ^ 1 < len(level):
+                path.append(level[position ^ 1])
+            position //= 2
+        return InclusionProof(index, len(self.leaves), tuple(path), self.root)
 
 
 def anchor_proof(
@@ -185,10 +201,13 @@ def anchor_proof(
 
 
 def embed_anchor_proof(credential: Mapping[str, Any], proof: Mapping[str, Any]) -> dict[str, Any]:
-    """The credential with ``proof`` added to its proof set (existing anchor proofs replaced)."""
+    """The credential with ``proof`` added to its proof set (existing anchor proofs replaced).
+
+    The result is a new object at the top level whose values are ``credential``'s own:
+    copy it before changing anything inside."""
     if not is_anchor_proof(proof):
         raise MerkleError("not an anchor proof")
-    base = credential_without_anchors(credential)
+    base = _without_anchors(credential)  # a new top level; the values are shared
     proofs = proofs_of(base)
     base["proof"] = [*proofs, dict(proof)]
     return base

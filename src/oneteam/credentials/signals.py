@@ -1,4 +1,5 @@
-"""Automatic issuance: the academy's completions, seen through its models' saves.
+"""Automatic issuance: the academy's completions, seen through its models' saves, and
+the labs' graded results, through the labs' ``result_recorded`` signal.
 
 The academy records a completed cohort (``Enrollment.status`` completed) and completed
 lessons (``LessonProgress.completed``); after the saving transaction commits, a task
@@ -62,7 +63,27 @@ def _progress_saved(sender: Any, instance: LessonProgress, **kwargs: Any) -> Non
     transaction.on_commit(issue)
 
 
+def _lab_result_recorded(sender: Any, submission: Any, **kwargs: Any) -> None:
+    """After a lab submission's result committed: issue what its scores now earn."""
+    if submission.state != "graded" or submission.score is None:
+        return
+    from oneteam.credentials.models import Achievement, CriteriaKind
+    from oneteam.credentials.tasks import issue_on_lab_result
+
+    slug = submission.lab.slug
+    if not any(item.get("lab") == slug
+               for thresholds in Achievement.objects.filter(
+                   criteria_kind=CriteriaKind.LAB_SCORE, is_active=True)
+               .values_list("lab_thresholds", flat=True)
+               for item in thresholds or []):
+        return
+    issue_on_lab_result.enqueue(submission.person_id, slug)
+
+
 def connect() -> None:
+    from oneteam.labs.signals import result_recorded
+
+    result_recorded.connect(_lab_result_recorded, dispatch_uid="credentials.lab_result")
     post_save.connect(_enrollment_saved, sender=Enrollment,
                       dispatch_uid="credentials.enrollment_completed")
     post_save.connect(_progress_saved, sender=LessonProgress,

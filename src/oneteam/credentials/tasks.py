@@ -73,6 +73,18 @@ def finish_anchor_batches() -> dict[str, int]:
 
 
 @task()
+def issue_on_lab_result(person_id: int, lab_slug: str) -> int:
+    """Issue what a graded lab submission earns (the labs' result_recorded signal)."""
+    from oneteam.accounts.models import Person
+    from oneteam.credentials.actions import do_issue_on_lab_results
+
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        return 0
+    return len(do_issue_on_lab_results(person=person, lab_slug=lab_slug))
+
+
+@task()
 def issue_on_completion(person_id: int, course_id: int | None = None,
                         program_id: int | None = None) -> int:
     """Issue what a completed course or program earns (the academy's completion signals)."""

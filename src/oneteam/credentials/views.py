@@ -367,7 +367,8 @@ def define_achievement(request: HttpRequest, slug: str) -> HttpResponse:
                 achievement_type=data["achievement_type"],
                 course=data["course"] if kind == CriteriaKind.COURSE else None,
                 program=data["program"] if kind == CriteriaKind.PROGRAM else None,
-                skills=data["skills"], valid_days=data["valid_days"])
+                lab_thresholds=data["lab_thresholds"] if kind == CriteriaKind.LAB_SCORE
+                else (), skills=data["skills"], valid_days=data["valid_days"])
         except InputError as error:
             form.add_input_error(error)
         else:

@@ -9,8 +9,7 @@ Sources, strongest first (the weights are the taxonomy's evidence kinds):
   program's skills. The level is the one the course or program states for the skill,
   else ``CREDENTIAL_LEVEL_DEFAULT``. Each links to the credential's public verify page.
 - **lab results** (kind ``lab_result``): the person's best graded result per lab, from
-  ``oneteam.labs.queries.best_results(person)`` when the labs app provides it, with the
-  skills the lab states.
+  ``oneteam.labs.queries.best_results(person)``, with the skills the lab states.
 - **courses** (kind ``course``): courses of which the person completed every lesson, with
   the skills the course states (``academy.Course.skills``).
 - **the person's word** (kind ``self_declared``): skills they declare on their profile,
@@ -35,6 +34,7 @@ from django.utils import timezone
 from oneteam.academy.models import Course, Lesson, LessonProgress
 from oneteam.accounts.models import Person
 from oneteam.credentials.models import CredentialState, IssuedCredential
+from oneteam.labs.queries import best_results
 from oneteam.talent.errors import TalentInputError
 from oneteam.talent.profiles import SOURCE_CHARS_MAX
 from oneteam.talent.taxonomy import LEVEL_MAX, LEVEL_MIN, Taxonomy, default_taxonomy
@@ -199,56 +199,24 @@ def _courses(person_ids: Sequence[int]) -> dict[int, list[EvidenceItem]]:
     return found
 
 
-def _field(item: Any, *names: str) -> Any:
-    for name in names:
-        if isinstance(item, Mapping):
-            if name in item:
-                return item[name]
-        elif hasattr(item, name):
-            return getattr(item, name)
-    return None
-
-
-def lab_results_provider() -> Any:
-    """``oneteam.labs.queries.best_results`` if the labs app provides it, else None."""
-    try:
-        from oneteam.labs import queries as lab_queries
-    except ModuleNotFoundError as error:
-        if error.name not in ("oneteam.labs.queries", "oneteam.labs"):
-            raise
-        return None
-    return getattr(lab_queries, "best_results", None)
-
-
 def _labs(persons: Sequence[Person], taxonomy: Taxonomy) -> dict[int, list[EvidenceItem]]:
-    best_results = lab_results_provider()
-    if best_results is None:
-        return {}
     found: dict[int, list[EvidenceItem]] = defaultdict(list)
     for person in persons:
-        for item in best_results(person):
-            slug = _field(item, "lab_slug", "lab", "slug")
-            title_ko = str(_field(item, "title_ko", "title") or slug)
-            title_en = str(_field(item, "title_en", "title") or title_ko)
-            score, score_max = _field(item, "score"), _field(item, "max_score", "score_max")
-            metric_name, metric = _field(item, "metric_name"), _field(item, "metric")
-            issuer = ""
-            if isinstance(score, int | float):
-                issuer = f"{score:g}" + (f"/{score_max:g}" if isinstance(score_max, int | float)
-                                         and score_max else "")
-            if metric_name and isinstance(metric, int | float):
-                issuer = f"{issuer}, {metric_name} {metric:.4g}".lstrip(", ")
-            graded = _field(item, "graded_at")
-            for skill in _field(item, "skills") or []:
-                code = _known(taxonomy, _field(skill, "code"))
-                level = _field(skill, "level")
+        for result in best_results(person):
+            issuer = f"{result.score:g}" + (f"/{result.max_score:g}" if result.max_score
+                                            else "")
+            if result.metric_name and result.metric is not None:
+                issuer = f"{issuer}, {result.metric_name} {result.metric:.4g}"
+            for skill in result.skills:
+                code = _known(taxonomy, skill.get("code"))
+                level = skill.get("level")
                 if code is None or not isinstance(level, int) or not (
                         LEVEL_MIN <= level <= LEVEL_MAX):
                     continue
                 found[person.pk].append(EvidenceItem(
-                    code=code, level=level, kind="lab_result", title_ko=title_ko,
-                    title_en=title_en, issuer=issuer, url=str(_field(item, "url") or ""),
-                    when=graded if isinstance(graded, datetime.datetime) else None))
+                    code=code, level=level, kind="lab_result", title_ko=result.title_ko,
+                    title_en=result.title_en, issuer=issuer, url=result.url,
+                    when=result.graded_at))
     return found
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from oneteam.academy.models import LessonProgress
 from oneteam.credentials.models import IssuedCredential, StatusChange
+from oneteam.labs.models import Submission
 from oneteam.talent import evidence as evidence_module
 from oneteam.talent.embedding import SentenceEncoder, shared_encoder
 from oneteam.talent.models import Audience, Posting, PostingStatus, Project, TalentProfile
@@ -124,11 +125,7 @@ def fingerprint() -> tuple[Any, ...]:
 
 
 def _lab_results_stamp() -> tuple[Any, ...]:
-    """Count and latest grading of lab submissions, when the labs app records them."""
-    if evidence_module.lab_results_provider() is None:
-        return ()
-    from oneteam.labs.models import Submission
-
+    """Count and latest grading of lab submissions."""
     graded = Submission.objects.filter(graded_at__isnull=False).aggregate(
         count=Count("id"), last=Max("graded_at"))
     return (graded["count"], graded["last"])

@@ -24,6 +24,7 @@ from oneteam.platform.errors import AccessDenied, InputError
 from tests.credentials.app.conftest import Issuing
 from tests.factories import PASSWORD, make_membership, make_organization, make_person
 from tests.factories.academy import enroll, make_cohort, make_program
+from tests.factories.labs import make_lab
 
 ISSUING = "/credentials/issuing/"
 
@@ -128,7 +129,11 @@ def test_defining_an_achievement_shows_each_error_on_its_field(
         ({"criteria_kind": "course"}, "course", "Choose the course"),  # the action's
         ({"criteria_kind": "program"}, "program", "Choose the program"),
         ({"criteria_kind": "course", "course": foreign.courses.get().pk}, "course", ""),
-        ({"criteria_kind": "lab_score"}, "criteria_kind", ""),  # not offered here
+        ({"criteria_kind": "lab_score"}, "lab_thresholds", "at least one lab"),
+        ({"criteria_kind": "lab_score", "lab_thresholds": "no-such-lab 50"},
+         "lab_thresholds", "Line 1: There is no lab no-such-lab"),
+        ({"criteria_kind": "lab_score", "lab_thresholds": "digits"}, "lab_thresholds",
+         "Line 1"),
         ({"valid_days": "0"}, "valid_days", "36500"),
         ({"skills": "Python\n | https://example.org/x"}, "skills", "Skill 2"),
         ({"skills": "Python\nSQL | ftp://example.org/sql"}, "skills", "http"),
@@ -158,6 +163,13 @@ def test_defining_an_achievement_shows_each_error_on_its_field(
     # A manual achievement keeps no course, whatever the form carried.
     staff.post(define, {**base, "name": "By hand", "course": own.courses.get().pk})
     assert Achievement.objects.get(name="By hand").course is None
+    # Lab scores: each line a lab and the lowest score that earns it.
+    make_lab("digits", issuing.organization, program=own)
+    response = staff.post(define, {**base, "name": "Digits", "criteria_kind": "lab_score",
+                                   "lab_thresholds": "digits 90\n"})
+    assert response.status_code == 302
+    assert Achievement.objects.get(name="Digits").lab_thresholds == [
+        {"lab": "digits", "score_min": 90}]
 
 
 @pytest.mark.django_db

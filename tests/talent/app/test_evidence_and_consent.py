@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,6 +15,7 @@ from oneteam.platform.errors import InputError, NotFound
 from oneteam.talent import actions, evidence, queries
 from oneteam.talent.models import Audience, ProfileView, ViewChannel
 from tests.factories.academy import make_program
+from tests.factories.labs import reference_file, submit_files
 from tests.factories.talent import (
     issue_credential,
     make_company,
@@ -22,6 +24,7 @@ from tests.factories.talent import (
     make_posting,
     make_recruiter,
 )
+from tests.labs.app.conftest import Classroom, classroom, worker  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +176,20 @@ def test_operators_and_non_recruiters_see_no_profile() -> None:
     for viewer in (make_person(operator=True), make_person()):
         with pytest.raises(NotFound):
             actions.do_view_candidate(viewer, profile_id=profile.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_graded_lab_evidences_the_skills_the_lab_states(
+        classroom: Classroom, worker: Any) -> None:  # noqa: F811 - the labs' fixtures
+    """Through the real sandbox and compute worker: the digits lab's best result."""
+    learner = classroom.learner
+    submission = submit_files(learner, classroom.lab, {"solution.py": reference_file("digits")})
+    assert [item for item in evidence.collect(learner) if item.kind == "lab_result"] == []
+    worker.run_until_idle()
+    submission.refresh_from_db()
+    items = [item for item in evidence.collect(learner) if item.kind == "lab_result"]
+    stated = {skill["code"]: skill["level"] for skill in classroom.lab.skills}
+    assert {(item.code, item.level) for item in items} == set(stated.items())
+    assert all(item.url == f"/labs/digits/submissions/{submission.pk}/" for item in items)
+    assert all(item.title_en == classroom.lab.title_en for item in items)
+    assert items[0].issuer.startswith(f"{submission.score:g}/{submission.max_score:g}")
