@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status
-from ninja.errors import AuthenticationError
 from ninja.files import UploadedFile
 
 from oneteam.academy import actions, queries
@@ -40,6 +39,7 @@ from oneteam.accounts.auth import api_auth
 from oneteam.accounts.models import Person
 from oneteam.consortium.queries import access_organization_by_slug
 from oneteam.platform.errors import InputError, NotFound
+from oneteam.platform.http import api_person as _person
 from oneteam.platform.http import origin_of
 
 router = Router(tags=["academy"], auth=api_auth)
@@ -304,11 +304,6 @@ class Done(Schema):
 # --------------------------------------------------------------------------- helpers
 
 
-def _person(request: HttpRequest) -> Person:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Person):
-        raise AuthenticationError()
-    return auth
 
 
 def _language(requested: str | None) -> str:

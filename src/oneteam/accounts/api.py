@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.errors import AuthenticationError
 
 from oneteam.accounts import actions, queries
 from oneteam.accounts.auth import api_auth, require_csrf
 from oneteam.accounts.models import ApiToken, Person
+from oneteam.platform.http import api_person as _person
 from oneteam.platform.http import client_address, origin_of, set_language_cookie
 
 router = Router(tags=["accounts"])
@@ -91,11 +91,6 @@ class Done(Schema):
     message: str
 
 
-def _person(request: HttpRequest) -> Person:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Person):  # a route without api_auth called this: a bug
-        raise AuthenticationError()
-    return auth
 
 
 def _new_token_out(token: ApiToken, secret: str) -> NewTokenOut:

@@ -9,20 +9,15 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from oneteam.accounts.auth import api_auth
-from oneteam.accounts.models import Person
 from oneteam.compute import actions, queries
 from oneteam.compute.models import ComputePool, Job
 from oneteam.consortium.models import Organization
-from oneteam.platform.errors import AccessDenied, InputError
+from oneteam.platform.errors import InputError
+from oneteam.platform.http import api_person as _person
 
 router = Router(tags=["compute"], auth=api_auth)
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.auth  # type: ignore[attr-defined]
-    if not isinstance(user, Person):
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
 class PoolOut(Schema):

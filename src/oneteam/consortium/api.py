@@ -14,10 +14,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Schema, Status
-from ninja.errors import AuthenticationError
 
 from oneteam.accounts.auth import api_auth
-from oneteam.accounts.models import Person
 from oneteam.consortium import actions, identity, queries
 from oneteam.consortium.models import (
     Invitation,
@@ -27,6 +25,7 @@ from oneteam.consortium.models import (
     OrganizationKey,
     SubmissionError,
 )
+from oneteam.platform.http import api_person as _person
 from oneteam.platform.http import origin_of
 
 router = Router(tags=["consortium"], auth=api_auth)
@@ -203,11 +202,6 @@ class AllianceOut(Schema):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _person(request: HttpRequest) -> Person:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Person):
-        raise AuthenticationError()
-    return auth
 
 
 def _viewer(request: HttpRequest) -> Any:

@@ -18,7 +18,6 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.errors import AuthenticationError
 
 from oneteam.academy.models import Cohort, Course, Program
 from oneteam.accounts.auth import api_auth
@@ -27,16 +26,12 @@ from oneteam.credentials import actions, queries
 from oneteam.credentials.models import Achievement, IssuedCredential
 from oneteam.credentials.verification import CREDENTIAL_BYTES_MAX, verify_for_platform
 from oneteam.platform.errors import InputError
+from oneteam.platform.http import api_person as _person
 from oneteam.platform.http import origin_of
 
 router = Router(tags=["credentials"], auth=api_auth)
 
 
-def _person(request: HttpRequest) -> Person:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Person):
-        raise AuthenticationError()
-    return auth
 
 
 # --- schemas ----------------------------------------------------------------------------------

@@ -19,20 +19,15 @@ from ninja.files import UploadedFile
 
 from oneteam.academy.models import Cohort, Program
 from oneteam.accounts.auth import api_auth
-from oneteam.accounts.models import Person
 from oneteam.consortium.models import Organization
 from oneteam.labs import actions, queries
 from oneteam.labs.models import Lab, Submission
-from oneteam.platform.errors import AccessDenied, InputError
+from oneteam.platform.errors import InputError
+from oneteam.platform.http import api_person as _person
 
 router = Router(tags=["labs"], auth=api_auth)
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.auth  # type: ignore[attr-defined]
-    if not isinstance(user, Person):
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
 class LabOut(Schema):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from oneteam.accounts.models import Person
 
 UNKNOWN_ADDRESS = "0.0.0.0"
 
@@ -41,3 +45,16 @@ def set_language_cookie(response: HttpResponse, language: str) -> None:
         path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
         secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE)  # type: ignore[arg-type]  # "Lax"
+
+
+def api_person(request: HttpRequest) -> Person:
+    """The person an API route's authentication found (its ``api_auth``); 401 otherwise,
+    which only a route declared without authentication can meet."""
+    from ninja.errors import AuthenticationError
+
+    from oneteam.accounts.models import Person
+
+    auth = getattr(request, "auth", None)
+    if not isinstance(auth, Person):
+        raise AuthenticationError()
+    return auth

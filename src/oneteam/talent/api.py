@@ -15,12 +15,12 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.errors import AuthenticationError
 
 from oneteam.accounts.auth import api_auth
 from oneteam.accounts.models import Person
 from oneteam.consortium.models import Organization
 from oneteam.platform.errors import InputError, NotFound
+from oneteam.platform.http import api_person as _person
 from oneteam.talent import actions, queries
 from oneteam.talent.evidence import SkillEvidence
 from oneteam.talent.models import (
@@ -351,11 +351,6 @@ class Done(Schema):
 # --------------------------------------------------------------------------- helpers
 
 
-def _person(request: HttpRequest) -> Person:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Person):
-        raise AuthenticationError()
-    return auth
 
 
 def _skills_out(skills: list[SkillEvidence]) -> list[SkillOut]:
