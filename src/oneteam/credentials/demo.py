@@ -1,7 +1,8 @@
 """The credentials' demo data, loaded once by ``oneteam up`` after the academy's.
 
-KAIST awards "AI Developer" on completing its AI Developer program and "Python for AI"
-by hand; KT awards "Enterprise AI practitioner" by hand. The demo learner holds the two
+KAIST awards "AI Developer" on completing its AI Developer program, "Python for AI" by
+hand, and "Digits practitioner" on a score of 90 or more in its digits lab (the labs'
+demo, loaded before); KT awards "Enterprise AI practitioner" by hand. The demo learner holds the two
 awarded by hand, issued by the demo instructor (KAIST) and KT's administrator; they are
 anchored once the founding members have joined the ledger.
 """
@@ -15,6 +16,7 @@ from oneteam.consortium import identity
 from oneteam.consortium import queries as consortium_queries
 from oneteam.credentials import actions
 from oneteam.credentials.models import AchievementType, CriteriaKind
+from oneteam.labs.models import Lab
 from oneteam.platform.demo import DemoAlliance
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,16 @@ def load_demo(alliance: DemoAlliance) -> None:
         criteria_narrative="Passed the Python for AI labs with at least 80 points each.",
         achievement_type=AchievementType.BADGE, skills=["Python", "NumPy", "pandas"],
         is_demo=True)
+    if Lab.objects.filter(slug="digits").exists():
+        actions.do_define_achievement(
+            actor=None, organization=kaist, name="Digits practitioner",
+            description="Trains an image classifier for handwritten digits that holds up on "
+                        "unseen data.",
+            criteria_narrative="Scored 90 or more in the digits lab, graded on hidden data.",
+            criteria_kind=CriteriaKind.LAB_SCORE,
+            lab_thresholds=[{"lab": "digits", "score_min": 90}],
+            achievement_type=AchievementType.BADGE,
+            skills=["Python", "Machine learning", "scikit-learn"], is_demo=True)
     practitioner = actions.do_define_achievement(
         actor=None, organization=kt, name="Enterprise AI practitioner (KT)",
         description="Applies AI and data analysis to business problems in a large company.",

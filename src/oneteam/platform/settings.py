@@ -79,9 +79,10 @@ INSTALLED_APPS = [
     "oneteam.accounts",
     "oneteam.consortium",
     "oneteam.academy",
-    "oneteam.credentials",
     "oneteam.compute",
     "oneteam.labs",
+    # after the labs: its demo defines an achievement awarded on a demo lab's score
+    "oneteam.credentials",
     "oneteam.talent",
 ]
 
