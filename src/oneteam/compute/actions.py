@@ -47,7 +47,9 @@ from oneteam.consortium.queries import is_admin_of
 from oneteam.platform.errors import AccessDenied, InputError
 
 POOL_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
-SLURM_SETTINGS = {"partition", "account", "shared_dir", "slurm_conf", "node_jobs_dir"}
+SLURM_SETTINGS = {"partition", "account", "shared_dir", "slurm_conf", "node_jobs_dir",
+                  "accounting_wait_s"}
+ACCOUNTING_WAIT_MAX_S = 3600
 SLURM_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 GPUS_MAX = 64
 APPROVAL_LIMIT_MAX = 2**62
@@ -68,7 +70,7 @@ def _whole(value: Any, field: str, low: int, high: int) -> int:
 
 
 def _clean_executor_settings(executor: str, settings_in: Mapping[str, Any] | None
-                             ) -> dict[str, str]:
+                             ) -> dict[str, Any]:
     settings_in = dict(settings_in or {})
     if executor == ExecutorKind.LOCAL:
         if settings_in:
@@ -79,9 +81,15 @@ def _clean_executor_settings(executor: str, settings_in: Mapping[str, Any] | Non
         raise InputError(f"executor_settings.{unknown[0]}",
                          _("Not a Slurm setting; the settings are: %(names)s.")
                          % {"names": ", ".join(sorted(SLURM_SETTINGS))})
-    cleaned: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
     for key, value in settings_in.items():
         if value in (None, ""):
+            continue
+        if key == "accounting_wait_s":
+            # seconds a finished job's usage may wait for Slurm's accounting (default 30)
+            seconds = int(value) if isinstance(value, str) and value.isdigit() else value
+            cleaned[key] = _whole(seconds, f"executor_settings.{key}", 0,
+                                  ACCOUNTING_WAIT_MAX_S)
             continue
         if not isinstance(value, str):
             raise InputError(f"executor_settings.{key}", _("Enter text."))

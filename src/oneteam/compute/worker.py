@@ -4,19 +4,31 @@ One loop (``ComputeWorker.step``), every ``poll_interval_s``:
 
 1. **recover**: a job left ``running`` whose lease has run out belongs to a worker that
    stopped. On a Slurm pool the job lives on in the cluster, so this worker adopts it
-   (its Slurm id is on the row) and follows it to the end. On the local sandbox the job
-   died with its worker: it is queued again once (a new attempt, a new executor job id),
-   and a job that was lost twice fails with ``worker_lost``, saying so;
+   and follows it to the end: its Slurm id is on the row or, when the worker stopped
+   between ``sbatch`` and saving it, found again from the job's id
+   (``SlurmExecutor.find``: the id file in its folder, else the Slurm job's name and
+   folder). A Slurm job that was never submitted has its folder removed (and anything
+   under its name cancelled, ``discard``) before it is queued again; when Slurm cannot be
+   asked, the job waits for a later round, so it never runs twice. On the local sandbox
+   the job died with its worker: it is queued again once (a new attempt, a new executor
+   job id), and a job that was lost twice fails with ``worker_lost``, saying so;
 2. **cancel** what people cancelled while it ran;
 3. **dispatch**: for each active pool with a free slot, the fair queue's next job
    (``fairqueue.choose_next``), claimed with the pool's row locked, so two workers never
    take more than the pool's capacity; its authorization is checked again (an approval
    replaced by a smaller one fails the job before it runs, ``not_authorized``);
-4. **follow** the jobs this worker holds, renewing their leases (``LEASE_S``), and
-   **finish** each that ended: its state, reason, usage and result on the row, the
-   ``job_finished`` signal to its owner in the same transaction, and the charge
-   (``credits.charge`` through the consortium's outbox) for a job on another
-   organization's pool.
+4. **follow** the jobs this worker holds and **finish** each that ended: its state,
+   reason, usage and result on the row, the ``job_finished`` signal to its owner in the
+   same transaction, and the charge (``credits.charge`` through the consortium's outbox)
+   for a job on another organization's pool. Following never waits: an executor with
+   ``result_if_ready`` (Slurm) answers None for a job that ended but whose accounting is
+   not final yet, and the job is looked at again in a later round (the executor bounds
+   that wait, then reports the best usage it knows and says so).
+
+The leases (``LEASE_S``) of the jobs this worker holds are renewed at the start of each
+round and again during it, whenever a quarter of the lease has passed since the last
+renewal, so a long round (many jobs started or finished at once) does not let them run
+out.
 
 Executors: one ``LocalSandbox`` per local pool (slots = the pool's capacity), one
 ``SlurmExecutor`` per Slurm pool, made when first needed. ``oneteam worker`` runs the
@@ -94,10 +106,13 @@ def make_executor(pool: ComputePool) -> Executor:
         return LocalSandbox(SandboxConfig(slots=max(1, pool.capacity)))
     options = pool.executor_settings or {}
     env = {"SLURM_CONF": options["slurm_conf"]} if options.get("slurm_conf") else {}
+    extra: dict[str, Any] = {}
+    if options.get("accounting_wait_s") is not None:
+        extra["accounting_wait_s"] = float(options["accounting_wait_s"])
     return SlurmExecutor(SlurmConfig(
         shared_dir=Path(options["shared_dir"]), partition=options.get("partition"),
         account=options.get("account"), env=env,
-        node_jobs_dir=options.get("node_jobs_dir")))
+        node_jobs_dir=options.get("node_jobs_dir"), **extra))
 
 
 class ComputeWorker:
@@ -112,11 +127,13 @@ class ComputeWorker:
         self.executor_factory = executor_factory
         self._executors: dict[int, Executor] = {}
         self._held: dict[int, JobHandle] = {}   # job id -> handle, for jobs this worker runs
+        self._renewed_at = 0.0                  # monotonic time of the last lease renewal
 
     # -- the loop -------------------------------------------------------------------------
 
     def step(self) -> int:
         """One round of the loop; returns how many jobs changed state."""
+        self.renew_leases(force=True)
         changed = self.recover()
         self.cancel_marked()
         changed += self.dispatch()
@@ -156,6 +173,17 @@ class ComputeWorker:
     def statistics(self) -> dict[str, int]:
         return {"held": len(self._held), "executors": len(self._executors)}
 
+    def renew_leases(self, *, force: bool = False) -> None:
+        """Extend the leases of the jobs this worker holds; unless ``force``, only when a
+        quarter of the lease has passed since the last renewal (cheap to call often)."""
+        now = time.monotonic()
+        if not self._held or (not force and now - self._renewed_at < self.lease_s / 4):
+            return
+        Job.objects.filter(pk__in=list(self._held), worker=self.worker_id,
+                           state=JobState.RUNNING).update(
+            lease_until=_now() + datetime.timedelta(seconds=self.lease_s))
+        self._renewed_at = now
+
     # -- executors --------------------------------------------------------------------------
 
     def executor_for(self, pool: ComputePool) -> Executor:
@@ -172,19 +200,28 @@ class ComputeWorker:
         stale = list(Job.objects.filter(state=JobState.RUNNING, lease_until__lt=_now())
                      .exclude(worker=self.worker_id).select_related("pool")[:100])
         for candidate in stale:
+            self.renew_leases()
             with transaction.atomic():
                 job = Job.objects.select_for_update().select_related("pool").get(
                     pk=candidate.pk)
                 if job.state != JobState.RUNNING or job.lease_until is None or (
                         job.lease_until >= _now()):
                     continue
-                if job.pool.executor == ExecutorKind.SLURM and job.native_id:
-                    job.worker = self.worker_id
-                    job.lease_until = _now() + datetime.timedelta(seconds=self.lease_s)
-                    job.save(update_fields=["worker", "lease_until"])
-                    self._held[job.pk] = JobHandle("slurm", job.job_id, job.native_id)
-                    logger.info("adopted Slurm job %s (job %s)", job.native_id, job.pk)
-                    continue
+                if job.pool.executor == ExecutorKind.SLURM:
+                    try:
+                        handle = self._recover_slurm(job)
+                    except (ExecutorError, OSError) as error:
+                        # not knowing whether it runs: ask again in a later round
+                        logger.warning("recovering Slurm job of job %s: %s", job.pk, error)
+                        continue
+                    if handle is not None:
+                        job.worker = self.worker_id
+                        job.native_id = handle.native_id[:64]
+                        job.lease_until = _now() + datetime.timedelta(seconds=self.lease_s)
+                        job.save(update_fields=["worker", "native_id", "lease_until"])
+                        self._held[job.pk] = handle
+                        logger.info("adopted Slurm job %s (job %s)", job.native_id, job.pk)
+                        continue
                 if job.attempts < ATTEMPTS_MAX and job.reason != JobReason.CANCELLED:
                     job.state = JobState.QUEUED
                     job.worker = ""
@@ -203,12 +240,29 @@ class ComputeWorker:
             changed += 1
         return changed
 
+    def _recover_slurm(self, job: Job) -> JobHandle | None:
+        """The Slurm job of a lost ``job`` to adopt, or None after removing every trace of
+        a submission that never happened (ExecutorError: Slurm cannot tell, try later)."""
+        if job.native_id:
+            return JobHandle("slurm", job.job_id, job.native_id)
+        executor = self.executor_for(job.pool)
+        find = getattr(executor, "find", None)
+        discard = getattr(executor, "discard", None)
+        if find is None or discard is None:
+            return None
+        handle: JobHandle | None = find(job.job_id)
+        if handle is None:
+            discard(job.job_id)
+            logger.info("job %s was lost before Slurm ran it; its folder is removed", job.pk)
+        return handle
+
     # -- 2. cancel ----------------------------------------------------------------------
 
     def cancel_marked(self) -> None:
         marked = Job.objects.filter(pk__in=list(self._held), state=JobState.RUNNING,
                                     reason=JobReason.CANCELLED).select_related("pool")
         for job in marked:
+            self.renew_leases()
             try:
                 self.executor_for(job.pool).cancel(self._held[job.pk])
             except (UnknownJob, ExecutorError) as error:
@@ -222,6 +276,7 @@ class ComputeWorker:
                     .distinct())
         for pool in ComputePool.objects.filter(pk__in=list(pool_ids)).order_by("pk"):
             while started < DISPATCH_PER_STEP_MAX:
+                self.renew_leases()
                 job = self._claim(pool)
                 if job is None:
                     break
@@ -294,29 +349,56 @@ class ComputeWorker:
                         detail=_("The compute pool could not start the job: %(error)s")
                         % {"error": str(error)[:500]})
             return
-        self._held[job.pk] = handle
-        Job.objects.filter(pk=job.pk).update(native_id=handle.native_id[:64])
+        kept = Job.objects.filter(pk=job.pk, worker=self.worker_id, state=JobState.RUNNING,
+                                  attempts=job.attempts).update(
+            native_id=handle.native_id[:64])
+        if kept:
+            self._held[job.pk] = handle
+            return
+        # another worker took the job over while it was being submitted (this one was too
+        # slow to renew its lease): it adopted this Slurm job, or queued the job again and
+        # this run must not go on beside the next one
+        current = Job.objects.filter(pk=job.pk).values_list("native_id", "attempts").first()
+        if current == (handle.native_id[:64], job.attempts):
+            return
+        logger.warning("job %s was taken over while it was submitted; cancelling %s",
+                       job.pk, handle.native_id)
+        executor = self.executor_for(job.pool)
+        with contextlib.suppress(UnknownJob, ExecutorError, OSError):
+            executor.cancel(handle)
+        forget = getattr(executor, "forget", None)
+        if forget is not None:
+            with contextlib.suppress(UnknownJob, ExecutorError, OSError):
+                forget(handle)
 
     # -- 4. follow and finish -----------------------------------------------------------
 
     def follow(self) -> int:
         if not self._held:
             return 0
-        Job.objects.filter(pk__in=list(self._held), worker=self.worker_id).update(
-            lease_until=_now() + datetime.timedelta(seconds=self.lease_s))
         finished = 0
         jobs = Job.objects.filter(pk__in=list(self._held)).select_related("pool")
         for job in jobs:
+            self.renew_leases()
             handle = self._held[job.pk]
             if job.worker != self.worker_id or job.is_finished:
                 self._held.pop(job.pk, None)    # another worker took it over
                 continue
             executor = self.executor_for(job.pool)
             try:
-                state = executor.poll(handle)
-                if not state.finished:
-                    continue
-                result = executor.result(handle, timeout_s=30)
+                result_if_ready = getattr(executor, "result_if_ready", None)
+                if result_if_ready is not None:
+                    # never waits: None while it runs or its accounting is not final yet
+                    ready: JobResult | None = result_if_ready(handle)
+                    if ready is None:
+                        continue
+                    result = ready
+                else:
+                    state = executor.poll(handle)
+                    if not state.finished:
+                        continue
+                    # the local sandbox has its result once it reports an end
+                    result = executor.result(handle, timeout_s=30)
             except UnknownJob:
                 result = failed_result(job.job_id, job.pool.executor, FailureReason.ERROR,
                                        "the executor no longer knows the job")

@@ -286,7 +286,12 @@ class JobResult:
 
 @runtime_checkable
 class Executor(Protocol):
-    """Runs jobs. Implementations: ``LocalSandbox`` (embedded default), ``SlurmExecutor``."""
+    """Runs jobs. Implementations: ``LocalSandbox`` (embedded default), ``SlurmExecutor``.
+
+    ``SlurmExecutor`` also has ``result_if_ready`` (``result`` without waiting, for the
+    worker's loop), and ``find``/``discard`` (a job whose handle was lost: get it back, or
+    cancel what was submitted and remove its files).
+    """
 
     name: str
 
