@@ -52,6 +52,15 @@ class PoolForm(ActionForm):
                 if data.get(key)}
 
 
+class OfferForm(ActionForm):
+    """What a pool offers from now on: its capacity and prices (jobs queued already keep the
+    prices they were reserved at)."""
+
+    capacity = forms.IntegerField(label=_("Jobs at once"), min_value=1, max_value=CAPACITY_MAX)
+    price_cpu_hour = forms.IntegerField(label=_("Credits per CPU-hour"), min_value=0)
+    price_gpu_hour = forms.IntegerField(label=_("Credits per GPU-hour"), min_value=0)
+
+
 class ApprovalForm(ActionForm):
     provider = forms.ModelChoiceField(label=_("Providing organization"),
                                       queryset=Organization.objects.none())

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from oneteam.accounts.models import Person
 from oneteam.compute import actions, queries
-from oneteam.compute.forms import ApprovalForm, PoolForm
+from oneteam.compute.forms import ApprovalForm, OfferForm, PoolForm
 from oneteam.consortium.models import Organization
 from oneteam.consortium.queries import is_admin_of
 from oneteam.platform.errors import AccessDenied, InputError
@@ -70,20 +70,36 @@ def pool_page(request: HttpRequest, slug: str) -> HttpResponse:
     person = _person(request)
     pool = queries.access_pool_by_slug(person, slug)
     may_manage = queries.may_manage_pool(person, pool)
+    offer = OfferForm(initial={"capacity": pool.capacity, "price_cpu_hour": pool.price_cpu_hour,
+                               "price_gpu_hour": pool.price_gpu_hour})
+    status = 200
     if request.method == "POST":
         pool = queries.access_managed_pool_by_slug(person, slug)
-        try:
-            actions.do_update_pool(actor=person, pool=pool,
-                                   active=request.POST.get("active") == "1")
-        except InputError as error:
-            messages.error(request, error.message)
-        return redirect("compute:pool", slug=slug)
+        if request.POST.get("form") == "offer":
+            offer = OfferForm(request.POST)
+            if offer.is_valid():
+                try:
+                    actions.do_update_pool(actor=person, pool=pool, **offer.cleaned_data)
+                except InputError as error:
+                    offer.add_input_error(error)
+                else:
+                    messages.success(request, _("The pool's offer is saved; jobs queued from "
+                                                "now on are priced by it."))
+                    return redirect("compute:pool", slug=slug)
+            status = 422
+        else:
+            try:
+                actions.do_update_pool(actor=person, pool=pool,
+                                       active=request.POST.get("active") == "1")
+            except InputError as error:
+                messages.error(request, error.message)
+            return redirect("compute:pool", slug=slug)
     jobs = (queries.access_pool_jobs_by_slug(person, slug)[1][:100] if may_manage else [])
     return render(request, "compute/pool.html", {
-        "pool": pool, "may_manage": may_manage, "jobs": jobs,
+        "pool": pool, "may_manage": may_manage, "jobs": jobs, "offer": offer,
         "statistics": queries.pool_statistics(pool) if may_manage else None,
         "programs": pool.allowed_programs.all(),
-        "organizations": pool.allowed_organizations.all()})
+        "organizations": pool.allowed_organizations.all()}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
