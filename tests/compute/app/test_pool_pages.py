@@ -22,7 +22,7 @@ def signed_in(email: str) -> Client:
 
 def test_administrators_change_the_offer_and_others_cannot() -> None:
     kaist = make_organization(slug="kaist", name_en="KAIST")
-    make_admin(kaist, email="admin@kaist.example")
+    make_admin(kaist, email="admin@kaist.example", language="en")
     pool = make_pool(kaist, capacity=2, price_cpu_hour=10)
     page = f"/compute/pools/{pool.slug}/"
     admin = signed_in("admin@kaist.example")
