@@ -18,7 +18,6 @@ compares it with the ledger's record.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,13 +49,9 @@ def is_anchor_proof(proof: Mapping[str, Any]) -> bool:
     return proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") == ANCHOR_CRYPTOSUITE
 
 
-def credential_without_anchors(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """The credential as it was when batched: anchor proofs removed, the rest normalized."""
-    return copy.deepcopy(_without_anchors(credential))
-
-
 def _without_anchors(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`credential_without_anchors`, sharing the values of ``credential``."""
+    """The credential as it was when batched: anchor proofs removed, the rest normalized
+    (a new top level sharing the values of ``credential``)."""
     stripped = {key: value for key, value in credential.items() if key != "proof"}
     remaining = [proof for proof in proofs_of(credential) if not is_anchor_proof(proof)]
     if len(remaining) == 1:
