@@ -21,7 +21,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,6 +42,8 @@ from oneteam.academy.rendering import pygments_css
 from oneteam.accounts.models import Person
 from oneteam.platform.errors import AccessDenied, InputError, NotFound
 from oneteam.platform.http import origin_of
+from oneteam.platform.http import page_language as _language
+from oneteam.platform.http import page_person as _person
 
 # Served files cannot run anything, whatever a browser makes of them.
 SANDBOX_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -50,19 +51,12 @@ CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 IMAGE_USES_CHECKED_MAX = 20
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):  # login_required let an anonymous visitor through: a bug
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _language() -> str:
-    return "en" if (get_language() or "ko").startswith("en") else "ko"
 
 
 # --------------------------------------------------------------------------- programs

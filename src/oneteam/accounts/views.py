@@ -25,17 +25,13 @@ from oneteam.accounts.forms import (
     TokenForm,
 )
 from oneteam.accounts.models import Person
-from oneteam.platform.errors import AccessDenied, InputError
+from oneteam.platform.errors import InputError
 from oneteam.platform.http import client_address, origin_of, set_language_cookie
+from oneteam.platform.http import page_person as _person
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):  # login_required let an anonymous visitor through: a bug
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -10,19 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from oneteam.accounts.models import Person
 from oneteam.compute import actions, queries
 from oneteam.compute.forms import ApprovalForm, OfferForm, PoolForm
 from oneteam.consortium.models import Organization
 from oneteam.consortium.queries import is_admin_of
 from oneteam.platform.errors import AccessDenied, InputError
-
-
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):
-        raise AccessDenied(_("Sign in first."))
-    return user
+from oneteam.platform.http import page_person as _person
 
 
 @require_GET

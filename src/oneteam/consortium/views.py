@@ -22,15 +22,11 @@ from oneteam.consortium.forms import AddMemberForm, JoinForm, OrganizationForm, 
 from oneteam.consortium.models import LedgerState, Organization
 from oneteam.platform.errors import AccessDenied, InputError, NotFound
 from oneteam.platform.http import origin_of
+from oneteam.platform.http import page_person as _person
 
 REFRESH_INTERVAL_S = 2
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):  # login_required let an anonymous visitor through: a bug
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
 def _did(organization: Organization, request: HttpRequest) -> str | None:

@@ -456,10 +456,16 @@ def do_issue_on_lab_results(*, person: Person,
     if not found:
         return []
     best = {result.lab_slug: result.score for result in best_results(person)}
+    return _issue_automatically(person, [achievement for achievement in found
+                                         if lab_thresholds_met(achievement, best)])
+
+
+def _issue_automatically(person: Person,
+                         achievements: Iterable[Achievement]) -> list[IssuedCredential]:
+    """Issue each of ``achievements`` whose criteria ``person`` met, unless they hold it."""
     issued = []
-    for achievement in found:
-        if not lab_thresholds_met(achievement, best) or IssuedCredential.objects.filter(
-                achievement=achievement, recipient=person).exclude(
+    for achievement in achievements:
+        if IssuedCredential.objects.filter(achievement=achievement, recipient=person).exclude(
                 state=CredentialState.REVOKED).exists():
             continue
         try:
@@ -480,17 +486,7 @@ def do_issue_on_completion(*, person: Person, course: Course | None = None,
         found = found.filter(criteria_kind=CriteriaKind.PROGRAM, program=program)
     else:
         return []
-    issued = []
-    for achievement in found:
-        if IssuedCredential.objects.filter(achievement=achievement, recipient=person).exclude(
-                state=CredentialState.REVOKED).exists():
-            continue
-        try:
-            issued.append(do_issue_credential(actor=None, achievement=achievement,
-                                              recipient=person))
-        except InputError:
-            continue  # issued meanwhile
-    return issued
+    return _issue_automatically(person, found)
 
 
 # --- status --------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -31,22 +30,17 @@ from oneteam.credentials import actions, queries
 from oneteam.credentials.forms import AchievementForm, CohortIssueForm, IssueForm
 from oneteam.credentials.models import Achievement, AnchorBatch, CriteriaKind, IssuedCredential
 from oneteam.credentials.verification import CREDENTIAL_BYTES_MAX, verify_for_platform
-from oneteam.platform.errors import AccessDenied, InputError, NotFound
+from oneteam.platform.errors import InputError, NotFound
 from oneteam.platform.http import origin_of
+from oneteam.platform.http import page_language as _language
+from oneteam.platform.http import page_person as _person
 
 JSON_LD = "application/ld+json"
 ISSUED_PER_PAGE = 50
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
-def _language() -> str:
-    return "en" if (get_language() or "ko").startswith("en") else "ko"
 
 
 def _report_rows(report: Any) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,19 +27,14 @@ from oneteam.labs.forms import LabSettingsForm, LabUploadForm, NewVersionForm, S
 from oneteam.labs.markdown import render as render_markdown
 from oneteam.labs.models import Lab, LabKind, Submission
 from oneteam.platform.errors import AccessDenied, InputError
+from oneteam.platform.http import page_language as _language
+from oneteam.platform.http import page_person as _person
 
 SANDBOX_POLICY = "default-src 'none'; sandbox"
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
-def _language() -> str:
-    return "en" if (get_language() or "ko").startswith("en") else "ko"
 
 
 def reason_text(reason: str) -> str:

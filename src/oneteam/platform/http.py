@@ -58,3 +58,24 @@ def api_person(request: HttpRequest) -> Person:
     if not isinstance(auth, Person):
         raise AuthenticationError()
     return auth
+
+
+def page_person(request: HttpRequest) -> Person:
+    """The signed-in person of a page behind ``login_required``; 403 otherwise, which only a
+    view without that decorator can meet."""
+    from oneteam.accounts.models import Person
+    from oneteam.platform.errors import AccessDenied
+
+    user = request.user
+    if not isinstance(user, Person):
+        from django.utils.translation import gettext
+
+        raise AccessDenied(gettext("Sign in first."))
+    return user
+
+
+def page_language() -> str:
+    """The interface's language for this request: "en" or "ko" (the default)."""
+    from django.utils.translation import get_language
+
+    return "en" if (get_language() or "ko").startswith("en") else "ko"

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oneteam.accounts.models import Person
 from oneteam.consortium.models import Organization
 from oneteam.platform.errors import AccessDenied, InputError, NotFound
+from oneteam.platform.http import page_person as _person
 from oneteam.talent import actions, queries
 from oneteam.talent.forms import (
     AboutForm,
@@ -52,11 +53,6 @@ from oneteam.talent.taxonomy import default_taxonomy
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _person(request: HttpRequest) -> Person:
-    user = request.user
-    if not isinstance(user, Person):
-        raise AccessDenied(_("Sign in first."))
-    return user
 
 
 def _is_htmx(request: HttpRequest) -> bool:
