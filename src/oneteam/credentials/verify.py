@@ -559,7 +559,9 @@ def check_proof(context: VerificationContext) -> CheckResult:
 
 
 _LIST_CHECKS_MAX = 256
-_list_checks: OrderedDict[str, CheckResult] = OrderedDict()
+# name -> (the loader it was checked with, the result); the loader is held so that the id
+# in the name stays its own
+_list_checks: OrderedDict[str, tuple[Any, CheckResult]] = OrderedDict()
 _list_checks_lock = threading.Lock()
 
 
@@ -590,12 +592,12 @@ def _list_check(inner: VerificationContext, check: Check) -> CheckResult:
     name = f"{check.__name__} {id(inner.loader)} {keys} {digest}"
     with _list_checks_lock:
         known = _list_checks.get(name)
-        if known is not None:
+        if known is not None and known[0] is inner.loader:
             _list_checks.move_to_end(name)
-            return known
+            return known[1]
     result = check(inner)
     with _list_checks_lock:
-        _list_checks[name] = result
+        _list_checks[name] = (inner.loader, result)
         while len(_list_checks) > _LIST_CHECKS_MAX:
             _list_checks.popitem(last=False)
     return result
